@@ -1,0 +1,3 @@
+module github.com/dothi-city/dothi
+
+go 1.26
