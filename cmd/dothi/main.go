@@ -1,0 +1,117 @@
+// Command dothi runs the Dothi smart-city platform.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/dothi-city/dothi/internal/server"
+	"github.com/dothi-city/dothi/internal/version"
+)
+
+const usage = `dothi — the Dothi smart-city platform
+
+Usage:
+  dothi serve [flags]    run the platform (dothi serve -h for flags)
+  dothi bench [flags]    measure a fresh server over HTTP (dothi bench -h)
+  dothi version          print the version
+  dothi help             show this help
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stderr)
+	case "version":
+		return printVersion(stdout)
+	case "bench":
+		return benchCmd(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "dothi: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+func printVersion(w io.Writer) int {
+	out, _ := json.Marshal(version.Get())
+	fmt.Fprintln(w, string(out))
+	return 0
+}
+
+func serve(args []string, stderr io.Writer) int {
+	cfg, err := serveConfig(args, stderr)
+	if err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		fmt.Fprintln(stderr, "dothi serve:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := server.NewLogger(cfg.Log, stderr)
+	srv, err := server.New(cfg, log)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return 1
+	}
+	if err := srv.Run(ctx); err != nil {
+		log.Error("server stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// serveConfig builds the configuration: defaults, then the config file,
+// then environment variables, then flags.
+func serveConfig(args []string, stderr io.Writer) (server.Config, error) {
+	cfg := server.DefaultConfig()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", os.Getenv("DOTHI_CONFIG"), "YAML configuration file (DOTHI_CONFIG)")
+	addr := fs.String("addr", "", "HTTP listen address (DOTHI_ADDR, default :8080)")
+	data := fs.String("data", "", "data directory (DOTHI_DATA, default ./data)")
+	store := fs.String("store", "", "store URL; empty for the embedded store (DOTHI_STORE)")
+	logLevel := fs.String("log-level", "", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *configPath != "" {
+		if err := server.LoadFile(&cfg, *configPath); err != nil {
+			return cfg, err
+		}
+	}
+	override(&cfg.Addr, os.Getenv("DOTHI_ADDR"), *addr)
+	override(&cfg.Data, os.Getenv("DOTHI_DATA"), *data)
+	override(&cfg.Store, os.Getenv("DOTHI_STORE"), *store)
+	override(&cfg.Log.Level, os.Getenv("DOTHI_LOG_LEVEL"), *logLevel)
+	return cfg, cfg.Validate()
+}
+
+// override sets *dst to the last non-empty value.
+func override(dst *string, values ...string) {
+	for _, v := range values {
+		if v != "" {
+			*dst = v
+		}
+	}
+}

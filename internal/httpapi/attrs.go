@@ -1,0 +1,193 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/dothi-city/dothi/internal/jsonld"
+	"github.com/dothi-city/dothi/internal/ngsild"
+)
+
+// AttrAppender appends attributes to an entity.
+type AttrAppender interface {
+	AppendAttrs(ctx context.Context, tenant, id string, frag *ngsild.Entity, noOverwrite bool) (ngsild.UpdateResult, error)
+}
+
+// AttrUpdater updates existing attributes of an entity.
+type AttrUpdater interface {
+	UpdateAttrs(ctx context.Context, tenant, id string, frag *ngsild.Entity) (ngsild.UpdateResult, error)
+}
+
+// AttrPatcher partially updates one attribute.
+type AttrPatcher interface {
+	PartialUpdateAttr(ctx context.Context, tenant, id, attr string, frag *ngsild.Entity) error
+}
+
+// AttrReplacer replaces one attribute.
+type AttrReplacer interface {
+	ReplaceAttr(ctx context.Context, tenant, id, attr string, frag *ngsild.Entity) error
+}
+
+// AttrDeleter deletes one attribute.
+type AttrDeleter interface {
+	DeleteAttr(ctx context.Context, tenant, id, attr, datasetID string, deleteAll bool) error
+}
+
+// AppendAttrs handles POST /ngsi-ld/v1/entities/{entityId}/attrs.
+func AppendAttrs(a AttrAppender, cr ContextResolver, now Clock) http.HandlerFunc {
+	return attrsHandler(cr, now, []string{"noOverwrite"}, func(r *http.Request, id string, frag *ngsild.Entity, opts map[string]bool) (ngsild.UpdateResult, error) {
+		return a.AppendAttrs(r.Context(), Tenant(r.Context()), id, frag, opts["noOverwrite"])
+	})
+}
+
+// UpdateAttrs handles PATCH /ngsi-ld/v1/entities/{entityId}/attrs.
+func UpdateAttrs(u AttrUpdater, cr ContextResolver, now Clock) http.HandlerFunc {
+	return attrsHandler(cr, now, nil, func(r *http.Request, id string, frag *ngsild.Entity, _ map[string]bool) (ngsild.UpdateResult, error) {
+		return u.UpdateAttrs(r.Context(), Tenant(r.Context()), id, frag)
+	})
+}
+
+type attrsFunc func(r *http.Request, id string, frag *ngsild.Entity, opts map[string]bool) (ngsild.UpdateResult, error)
+
+// attrsHandler answers 204 when every attribute was applied, else 207 with
+// the update result.
+func attrsHandler(cr ContextResolver, now Clock, allowed []string, fn attrsFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		opts, err := options(r, allowed...)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		frag, c, err := readFragmentContext(r, cr, now)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		res, err := fn(r, id, frag, opts)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if len(res.NotUpdated) == 0 {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		writeJSON(w, http.StatusMultiStatus, updateResultJSON(res, c))
+	}
+}
+
+func readFragmentContext(r *http.Request, cr ContextResolver, now Clock) (*ngsild.Entity, *jsonld.Context, error) {
+	obj, err := decodeObject(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	bc := &bodyContexts{r: r, cr: cr}
+	c, err := bc.of(obj)
+	if err != nil {
+		return nil, nil, err
+	}
+	frag, err := ngsild.ParseFragment(obj, c.ExpandTerm, now())
+	return frag, c, err
+}
+
+// updateResultJSON renders an UpdateResult with compacted names.
+func updateResultJSON(res ngsild.UpdateResult, c *jsonld.Context) []byte {
+	type notUpdated struct {
+		AttributeName string `json:"attributeName"`
+		Reason        string `json:"reason"`
+	}
+	body := struct {
+		Updated    []string     `json:"updated"`
+		NotUpdated []notUpdated `json:"notUpdated"`
+	}{Updated: []string{}, NotUpdated: []notUpdated{}}
+	for _, n := range res.Updated {
+		body.Updated = append(body.Updated, c.CompactIRI(n))
+	}
+	for _, n := range res.NotUpdated {
+		body.NotUpdated = append(body.NotUpdated, notUpdated{c.CompactIRI(n.Name), n.Reason})
+	}
+	out, _ := json.Marshal(body)
+	return out
+}
+
+// PartialUpdateAttr handles PATCH /ngsi-ld/v1/entities/{entityId}/attrs/{attrId}.
+func PartialUpdateAttr(p AttrPatcher, cr ContextResolver, now Clock) http.HandlerFunc {
+	return attrHandler(cr, now, p.PartialUpdateAttr)
+}
+
+// ReplaceAttr handles PUT /ngsi-ld/v1/entities/{entityId}/attrs/{attrId}.
+func ReplaceAttr(p AttrReplacer, cr ContextResolver, now Clock) http.HandlerFunc {
+	return attrHandler(cr, now, p.ReplaceAttr)
+}
+
+type attrFunc func(ctx context.Context, tenant, id, attr string, frag *ngsild.Entity) error
+
+// attrHandler wraps the body of a single-attribute operation into a
+// fragment named after the path's attribute.
+func attrHandler(cr ContextResolver, now Clock, fn attrFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		obj, err := decodeObject(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		bc := &bodyContexts{r: r, cr: cr}
+		c, err := bc.of(obj)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		term := r.PathValue("attrId")
+		frag, err := ngsild.ParseFragment(map[string]any{term: obj}, c.ExpandTerm, now())
+		if err == nil {
+			err = fn(r.Context(), Tenant(r.Context()), id, c.ExpandTerm(term), frag)
+		}
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// DeleteAttr handles DELETE /ngsi-ld/v1/entities/{entityId}/attrs/{attrId}.
+func DeleteAttr(d AttrDeleter, cr ContextResolver) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		c, err := linkContext(r, cr)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		q := r.URL.Query()
+		deleteAll := false
+		if s := q.Get("deleteAll"); s != "" {
+			if deleteAll, err = strconv.ParseBool(s); err != nil {
+				writeError(w, r, badRequest("deleteAll must be true or false, not %q", s))
+				return
+			}
+		}
+		attr := c.ExpandTerm(r.PathValue("attrId"))
+		if err := d.DeleteAttr(r.Context(), Tenant(r.Context()), id, attr, q.Get("datasetId"), deleteAll); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}

@@ -1,0 +1,154 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/dothi-city/dothi/internal/jsonld"
+	"github.com/dothi-city/dothi/internal/ngsild"
+	"github.com/dothi-city/dothi/internal/store"
+)
+
+// ContextForgetter drops a context URL from the resolver's caches.
+type ContextForgetter interface {
+	Forget(url string)
+}
+
+// contextsPath is where hosted contexts are served.
+const contextsPath = "/ngsi-ld/v1/jsonldContexts/"
+
+// AddContext handles POST /ngsi-ld/v1/jsonldContexts.
+func AddContext(cs store.ContextStore, f ContextForgetter) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if mt := mediaType(r.Header.Get("Content-Type")); mt != mediaJSON && mt != mediaLD {
+			writeError(w, r, ngsild.Errorf(ngsild.ErrUnsupportedMediaType, "Content-Type must be application/json or application/ld+json"))
+			return
+		}
+		raw, err := io.ReadAll(r.Body)
+		if err != nil {
+			writeError(w, r, bodyError(err))
+			return
+		}
+		if _, err := jsonld.Validate(raw); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		id := newContextID()
+		c := &store.StoredContext{ID: id, URL: baseURL(r) + contextsPath + id, Kind: store.ContextHosted, Body: raw, CreatedAt: time.Now().UTC()}
+		if err := cs.PutContext(r.Context(), c); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		f.Forget(c.URL)
+		w.Header().Set("Location", contextsPath+id)
+		w.WriteHeader(http.StatusCreated)
+	}
+}
+
+func newContextID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// baseURL is the scheme and host the client used to reach the server.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
+		scheme = p
+	}
+	return scheme + "://" + r.Host
+}
+
+type contextInfo struct {
+	URL       string `json:"URL"`
+	LocalID   string `json:"localId"`
+	Kind      string `json:"kind"`
+	Timestamp string `json:"timestamp"`
+}
+
+// ListContexts handles GET /ngsi-ld/v1/jsonldContexts.
+func ListContexts(cs store.ContextStore) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		all, err := cs.ListContexts(r.Context())
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		kind := r.URL.Query().Get("kind")
+		details := r.URL.Query().Get("details") == "true"
+		urls := []string{}
+		infos := []contextInfo{}
+		for _, c := range all {
+			if kind != "" && c.Kind != kind {
+				continue
+			}
+			urls = append(urls, c.URL)
+			infos = append(infos, contextInfo{URL: c.URL, LocalID: c.ID, Kind: c.Kind, Timestamp: c.CreatedAt.Format(time.RFC3339Nano)})
+		}
+		if details {
+			answerJSON(w, infos)
+			return
+		}
+		answerJSON(w, urls)
+	}
+}
+
+// findContext looks a context up by local id or by URL.
+func findContext(r *http.Request, cs store.ContextStore) (*store.StoredContext, error) {
+	key := r.PathValue("contextId")
+	c, err := cs.GetContext(r.Context(), key)
+	if err == nil || !ngsild.IsType(err, ngsild.ErrResourceNotFound) {
+		return c, err
+	}
+	all, lerr := cs.ListContexts(r.Context())
+	if lerr != nil {
+		return nil, lerr
+	}
+	for _, c := range all {
+		if c.URL == key {
+			return c, nil
+		}
+	}
+	return nil, err
+}
+
+// GetContext handles GET /ngsi-ld/v1/jsonldContexts/{contextId}.
+func GetContext(cs store.ContextStore) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := findContext(r, cs)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", mediaLD)
+		if !json.Valid(c.Body) {
+			writeError(w, r, ngsild.Errorf(ngsild.ErrInternal, "stored context %s is damaged", c.ID))
+			return
+		}
+		_, _ = w.Write(c.Body)
+	}
+}
+
+// DeleteContext handles DELETE /ngsi-ld/v1/jsonldContexts/{contextId}.
+func DeleteContext(cs store.ContextStore, f ContextForgetter) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := findContext(r, cs)
+		if err == nil {
+			err = cs.DeleteContext(r.Context(), c.ID)
+		}
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		f.Forget(c.URL)
+		w.WriteHeader(http.StatusNoContent)
+	}
+}

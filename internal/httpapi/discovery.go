@@ -1,0 +1,210 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sort"
+
+	"github.com/dothi-city/dothi/internal/jsonld"
+	"github.com/dothi-city/dothi/internal/ngsild"
+	"github.com/dothi-city/dothi/internal/store"
+)
+
+// Summarizer describes the types and attributes of a tenant.
+type Summarizer interface {
+	Summary(ctx context.Context, tenant string) (*store.Summary, error)
+}
+
+// discovery loads the summary and the context of a discovery request.
+func discovery(r *http.Request, s Summarizer, cr ContextResolver) (*store.Summary, *jsonld.Context, error) {
+	c, err := linkContext(r, cr)
+	if err != nil {
+		return nil, nil, err
+	}
+	sum, err := s.Summary(r.Context(), Tenant(r.Context()))
+	return sum, c, err
+}
+
+type entityType struct {
+	ID             string   `json:"id"`
+	Type           string   `json:"type"`
+	TypeName       string   `json:"typeName"`
+	AttributeNames []string `json:"attributeNames"`
+}
+
+type attrDetail struct {
+	ID             string   `json:"id"`
+	Type           string   `json:"type"`
+	AttributeName  string   `json:"attributeName"`
+	AttributeTypes []string `json:"attributeTypes"`
+}
+
+type entityTypeInfo struct {
+	ID               string       `json:"id"`
+	Type             string       `json:"type"`
+	TypeName         string       `json:"typeName"`
+	EntityCount      int          `json:"entityCount"`
+	AttributeDetails []attrDetail `json:"attributeDetails"`
+}
+
+type attribute struct {
+	ID             string   `json:"id"`
+	Type           string   `json:"type"`
+	AttributeName  string   `json:"attributeName"`
+	AttributeCount int      `json:"attributeCount"`
+	AttributeTypes []string `json:"attributeTypes"`
+	TypeNames      []string `json:"typeNames"`
+}
+
+// Types handles GET /ngsi-ld/v1/types.
+func Types(s Summarizer, cr ContextResolver) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sum, c, err := discovery(r, s, cr)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		types := sortedKeys(sum.Types)
+		if r.URL.Query().Get("details") == "true" {
+			list := make([]entityType, 0, len(types))
+			for _, t := range types {
+				list = append(list, entityType{ID: t, Type: "EntityType", TypeName: c.CompactIRI(t), AttributeNames: attrNames(sum, t, c)})
+			}
+			answerJSON(w, list)
+			return
+		}
+		names := make([]string, 0, len(types))
+		for _, t := range types {
+			names = append(names, c.CompactIRI(t))
+		}
+		answerJSON(w, map[string]any{"id": "urn:ngsi-ld:EntityTypeList:" + Tenant(r.Context()), "type": "EntityTypeList", "typeList": names})
+	}
+}
+
+// TypeInfo handles GET /ngsi-ld/v1/types/{type}.
+func TypeInfo(s Summarizer, cr ContextResolver) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sum, c, err := discovery(r, s, cr)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		t := c.ExpandTerm(r.PathValue("type"))
+		n, ok := sum.Types[t]
+		if !ok {
+			writeError(w, r, ngsild.Errorf(ngsild.ErrResourceNotFound, "no entity has type %s", r.PathValue("type")))
+			return
+		}
+		info := entityTypeInfo{ID: t, Type: "EntityTypeInfo", TypeName: c.CompactIRI(t), EntityCount: n, AttributeDetails: []attrDetail{}}
+		byName := map[string][]string{}
+		for _, a := range sum.Attrs {
+			if a.EntityType == t {
+				byName[a.Name] = appendUnique(byName[a.Name], a.AttrType)
+			}
+		}
+		for _, name := range sortedKeys(byName) {
+			info.AttributeDetails = append(info.AttributeDetails, attrDetail{ID: name, Type: "Attribute", AttributeName: c.CompactIRI(name), AttributeTypes: byName[name]})
+		}
+		answerJSON(w, info)
+	}
+}
+
+// Attributes handles GET /ngsi-ld/v1/attributes.
+func Attributes(s Summarizer, cr ContextResolver) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sum, c, err := discovery(r, s, cr)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		attrs := attributes(sum, c)
+		if r.URL.Query().Get("details") == "true" {
+			answerJSON(w, attrs)
+			return
+		}
+		names := make([]string, 0, len(attrs))
+		for _, a := range attrs {
+			names = append(names, a.AttributeName)
+		}
+		answerJSON(w, map[string]any{"id": "urn:ngsi-ld:AttributeList:" + Tenant(r.Context()), "type": "AttributeList", "attributeList": names})
+	}
+}
+
+// AttributeInfo handles GET /ngsi-ld/v1/attributes/{attrId}.
+func AttributeInfo(s Summarizer, cr ContextResolver) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sum, c, err := discovery(r, s, cr)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		name := c.ExpandTerm(r.PathValue("attrId"))
+		for _, a := range attributes(sum, c) {
+			if a.ID == name {
+				answerJSON(w, a)
+				return
+			}
+		}
+		writeError(w, r, ngsild.Errorf(ngsild.ErrResourceNotFound, "no entity has attribute %s", r.PathValue("attrId")))
+	}
+}
+
+// attributes aggregates the summary by attribute name.
+func attributes(sum *store.Summary, c *jsonld.Context) []attribute {
+	byName := map[string]*attribute{}
+	for _, s := range sum.Attrs {
+		a := byName[s.Name]
+		if a == nil {
+			a = &attribute{ID: s.Name, Type: "Attribute", AttributeName: c.CompactIRI(s.Name)}
+			byName[s.Name] = a
+		}
+		a.AttributeCount += s.Count
+		a.AttributeTypes = appendUnique(a.AttributeTypes, s.AttrType)
+		a.TypeNames = appendUnique(a.TypeNames, c.CompactIRI(s.EntityType))
+	}
+	out := make([]attribute, 0, len(byName))
+	for _, name := range sortedKeys(byName) {
+		out = append(out, *byName[name])
+	}
+	return out
+}
+
+func attrNames(sum *store.Summary, t string, c *jsonld.Context) []string {
+	names := []string{}
+	for _, a := range sum.Attrs {
+		if a.EntityType == t {
+			names = appendUnique(names, c.CompactIRI(a.Name))
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// answerJSON answers 200 with v as JSON.
+func answerJSON(w http.ResponseWriter, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		writeProblem(w, ngsild.Errorf(ngsild.ErrInternal, "cannot encode the response"))
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
+}

@@ -1,0 +1,107 @@
+package server
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration of a dothi server. Its zero value is not
+// usable; start from DefaultConfig.
+type Config struct {
+	// Addr is the HTTP listen address.
+	Addr string `yaml:"addr"`
+	// Data is the directory of the embedded store and other local state.
+	Data string `yaml:"data"`
+	// Store selects the store: empty for the embedded SQLite store in Data.
+	Store string `yaml:"store"`
+	// Sync is the durability of the embedded store: "full" (fsync on every
+	// commit, survives power loss) or "normal" (survives a process crash).
+	Sync string `yaml:"sync"`
+	// Log configures logging.
+	Log LogConfig `yaml:"log"`
+	// Contexts configures how JSON-LD contexts are found.
+	Contexts ContextsConfig `yaml:"contexts"`
+	// Limits bounds what one request may ask.
+	Limits LimitsConfig `yaml:"limits"`
+	// ShutdownTimeout bounds how long a graceful shutdown waits for requests.
+	ShutdownTimeout time.Duration `yaml:"shutdownTimeout"`
+}
+
+// LogConfig configures the structured log.
+type LogConfig struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// ContextsConfig says where JSON-LD contexts come from.
+type ContextsConfig struct {
+	// Dir holds .jsonld files keyed by URL in Dir/index.json, for
+	// air-gapped data centres.
+	Dir string `yaml:"dir"`
+	// AllowRemote lists the hosts whose contexts may be fetched ("*": any).
+	AllowRemote []string `yaml:"allowRemote"`
+	// FetchTimeout bounds one remote fetch.
+	FetchTimeout time.Duration `yaml:"fetchTimeout"`
+}
+
+// LimitsConfig bounds requests.
+type LimitsConfig struct {
+	// MaxBodyBytes caps a request body.
+	MaxBodyBytes int64 `yaml:"maxBodyBytes"`
+	// MaxPageSize caps the limit parameter of queries.
+	MaxPageSize int `yaml:"maxPageSize"`
+	// MaxBatch caps the number of entities in one batch operation.
+	MaxBatch int `yaml:"maxBatch"`
+}
+
+// DefaultConfig returns the configuration used when nothing is set.
+func DefaultConfig() Config {
+	return Config{
+		Addr:            ":8080",
+		Data:            "./data",
+		Sync:            "full",
+		Log:             LogConfig{Level: "info", Format: "text"},
+		Contexts:        ContextsConfig{FetchTimeout: 3 * time.Second},
+		Limits:          LimitsConfig{MaxBodyBytes: 32 << 20, MaxPageSize: 1000, MaxBatch: 10000},
+		ShutdownTimeout: 15 * time.Second,
+	}
+}
+
+// LoadFile reads a YAML configuration file over cfg; keys it lacks keep
+// their values.
+func LoadFile(cfg *Config, path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	return nil
+}
+
+// Validate reports the first setting that cannot work.
+func (c *Config) Validate() error {
+	switch {
+	case c.Addr == "":
+		return fmt.Errorf("config: addr is empty")
+	case c.Store == "" && c.Data == "":
+		return fmt.Errorf("config: data directory is empty")
+	case c.Sync != "full" && c.Sync != "normal":
+		return fmt.Errorf("config: sync must be full or normal, not %q", c.Sync)
+	case c.Limits.MaxBodyBytes <= 0 || c.Limits.MaxPageSize <= 0 || c.Limits.MaxBatch <= 0:
+		return fmt.Errorf("config: limits must be positive")
+	case c.Contexts.FetchTimeout <= 0:
+		return fmt.Errorf("config: contexts.fetchTimeout must be positive")
+	}
+	if c.Store != "" && !strings.HasPrefix(c.Store, "sqlite:") {
+		return fmt.Errorf("config: store %q is not supported yet (only the embedded store)", c.Store)
+	}
+	return nil
+}
