@@ -164,9 +164,10 @@ func attributes(sum *store.Summary, c *jsonld.Context) []attribute {
 		a.TypeNames = appendUnique(a.TypeNames, c.CompactIRI(s.EntityType))
 	}
 	out := make([]attribute, 0, len(byName))
-	for _, name := range sortedKeys(byName) {
-		out = append(out, *byName[name])
+	for _, a := range byName {
+		out = append(out, *a)
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].AttributeName < out[j].AttributeName })
 	return out
 }
 

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dothi-city/dothi/internal/ngsild"
@@ -34,6 +35,23 @@ func WithTenant(next http.Handler) http.Handler {
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tenantKey{}, t)))
+	})
+}
+
+// KeepQuerySemicolons lets ';' stand in query values, as NGSI-LD needs
+// (q=a>1;b<2, georel=near;maxDistance==1000): net/http would otherwise drop
+// every parameter that holds a raw ';'.
+func KeepQuerySemicolons(next http.Handler) http.Handler {
+	inner := http.AllowQuerySemicolons(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.RawQuery, ";") {
+			u := *r.URL
+			u.RawQuery = strings.ReplaceAll(u.RawQuery, ";", "%3B")
+			r2 := *r
+			r2.URL = &u
+			r = &r2
+		}
+		inner.ServeHTTP(w, r)
 	})
 }
 

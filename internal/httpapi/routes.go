@@ -71,7 +71,7 @@ func RegisterNGSILD(mux *http.ServeMux, svc Service, cr Contexts, cs store.Conte
 		"DELETE " + v1 + "/jsonldContexts/{contextId}":         DeleteContext(cs, cr),
 	}
 	for pattern, h := range routes {
-		mux.Handle(pattern, WithTenant(h))
+		mux.Handle(pattern, KeepQuerySemicolons(WithTenant(h)))
 	}
 	mux.Handle(v1+"/", WithTenant(http.HandlerFunc(notFoundRoute)))
 }
