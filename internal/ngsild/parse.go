@@ -1,0 +1,569 @@
+package ngsild
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dothi-city/dothi/internal/geo"
+)
+
+// NullURI is the NGSI-LD Null: as an attribute value in a merge it deletes
+// the attribute (or sub-attribute, or member of a JSON object value).
+const NullURI = "urn:ngsi-ld:null"
+
+// MaxAttrDepth is how deeply sub-attributes may nest (an attribute of an
+// entity is at depth 1).
+const MaxAttrDepth = 8
+
+// parseMode tells how strictly attributes are checked.
+type parseMode int
+
+const (
+	// modeFull requires complete attributes (entities).
+	modeFull parseMode = iota
+	// modePartial lets an attribute omit its type and value (fragments);
+	// JSON null becomes NGSI-LD Null.
+	modePartial
+)
+
+// parser carries the per-call parse settings.
+type parser struct {
+	expand func(string) string
+	now    time.Time
+	mode   parseMode
+}
+
+// members of an attribute object that are not sub-attributes.
+var attrKeywords = map[string]bool{
+	"type": true, "value": true, "object": true, "languageMap": true,
+	"datasetId": true, "observedAt": true, "unitCode": true,
+	"createdAt": true, "modifiedAt": true, "lang": true,
+	"instanceId": true, "deletedAt": true,
+}
+
+// geoPropertyNames are the GeoProperties known without an explicit type.
+var geoPropertyNames = map[string]bool{
+	IRILocation: true, IRIObservationSpace: true, IRIOperationSpace: true,
+}
+
+// geoJSONTypes are the GeoJSON geometry types that make a bare concise value
+// a GeoProperty.
+var geoJSONTypes = map[string]bool{
+	"Point": true, "MultiPoint": true, "LineString": true, "MultiLineString": true,
+	"Polygon": true, "MultiPolygon": true, "GeometryCollection": true,
+}
+
+// ParseEntity parses an entity in normalized or concise representation.
+// m is the request body decoded with UseNumber, expand maps a term to its
+// IRI under the request's @context, and now stamps createdAt/modifiedAt.
+//
+// In concise form an attribute's type is inferred: a bare value or
+// {"value": …} is a Property (a GeoProperty for location,
+// observationSpace and operationSpace), {"object": …} a Relationship,
+// {"languageMap": …} a LanguageProperty, and a GeoJSON geometry object a
+// GeoProperty. An array of objects is a multi-attribute (one instance per
+// datasetId). Input createdAt/modifiedAt and "@context" are ignored;
+// "scope" is not supported.
+//
+// Errors are BadRequestData Problems that name the offending member.
+func ParseEntity(m map[string]any, expand func(term string) string, now time.Time) (*Entity, error) {
+	p := &parser{expand: expand, now: now, mode: modeFull}
+	return p.entity(m, true)
+}
+
+// ParseFragment parses an entity fragment: the body of an append, update,
+// merge, partial update or replace of attributes. id and type are optional
+// (checked when present). Attributes may be partial: an attribute may omit
+// its type and value so that only the members given are merged, and null
+// becomes NGSI-LD Null. The update functions check that an attribute they
+// add or replace whole is complete.
+func ParseFragment(m map[string]any, expand func(term string) string, now time.Time) (*Entity, error) {
+	p := &parser{expand: expand, now: now, mode: modePartial}
+	return p.entity(m, false)
+}
+
+func (p *parser) entity(m map[string]any, full bool) (*Entity, error) {
+	e := &Entity{CreatedAt: p.now, ModifiedAt: p.now, Attrs: map[string][]*Attribute{}}
+	if err := p.header(e, m, full); err != nil {
+		return nil, err
+	}
+	for _, k := range sortedKeys(m) {
+		switch k {
+		case "id", "type", "@context", "createdAt", "modifiedAt", "deletedAt":
+			continue
+		case "scope":
+			return nil, badData("scope is not supported")
+		}
+		if err := checkName(k); err != nil {
+			return nil, err
+		}
+		name := p.expand(k)
+		if _, dup := e.Attrs[name]; dup {
+			return nil, badData("attribute %q given twice (as %q)", name, k)
+		}
+		list, err := p.instances(m[k], name, k, 1)
+		if err != nil {
+			return nil, err
+		}
+		e.Attrs[name] = list
+	}
+	return e, nil
+}
+
+// header parses id and type; full requires both.
+func (p *parser) header(e *Entity, m map[string]any, full bool) error {
+	if v, ok := m["id"]; ok {
+		s, ok := v.(string)
+		if !ok {
+			return badData("entity id must be a string")
+		}
+		if !isURI(s) {
+			return badData("entity id %q is not an absolute URI", s)
+		}
+		e.ID = s
+	} else if full {
+		return badData("entity id is missing")
+	}
+	if v, ok := m["type"]; ok {
+		types, err := p.types(v)
+		if err != nil {
+			return err
+		}
+		e.Types = types
+	} else if full {
+		return badData("entity type is missing")
+	}
+	return nil
+}
+
+// types parses the entity "type" member: a string or an array of strings.
+func (p *parser) types(v any) ([]string, error) {
+	var terms []string
+	switch x := v.(type) {
+	case string:
+		terms = []string{x}
+	case []any:
+		for _, t := range x {
+			s, ok := t.(string)
+			if !ok {
+				return nil, badData("entity type must be a string or an array of strings")
+			}
+			terms = append(terms, s)
+		}
+	default:
+		return nil, badData("entity type must be a string or an array of strings")
+	}
+	if len(terms) == 0 {
+		return nil, badData("entity type is empty")
+	}
+	out := make([]string, 0, len(terms))
+	seen := map[string]bool{}
+	for _, t := range terms {
+		if err := checkTypeName(t); err != nil {
+			return nil, err
+		}
+		iri := p.expand(t)
+		if !seen[iri] {
+			seen[iri] = true
+			out = append(out, iri)
+		}
+	}
+	return out, nil
+}
+
+// instances parses the value of an attribute member: one instance or an
+// array of instances (a multi-attribute).
+func (p *parser) instances(v any, name, term string, depth int) ([]*Attribute, error) {
+	if depth > MaxAttrDepth {
+		return nil, badData("attribute %q: sub-attributes nest deeper than %d levels", term, MaxAttrDepth)
+	}
+	arr, ok := v.([]any)
+	if !ok || !allObjects(arr) {
+		a, err := p.attribute(v, name, term, depth)
+		if err != nil {
+			return nil, err
+		}
+		return []*Attribute{a}, nil
+	}
+	list := make([]*Attribute, 0, len(arr))
+	seen := map[string]bool{}
+	for _, item := range arr {
+		a, err := p.attribute(item, name, term, depth)
+		if err != nil {
+			return nil, err
+		}
+		if seen[a.DatasetID] {
+			return nil, badData("attribute %q: %s given twice", term, describeDataset(a.DatasetID))
+		}
+		seen[a.DatasetID] = true
+		list = append(list, a)
+	}
+	return list, nil
+}
+
+// allObjects reports whether arr is a non-empty array of JSON objects,
+// which is how a multi-attribute is written.
+func allObjects(arr []any) bool {
+	if len(arr) == 0 {
+		return false
+	}
+	for _, x := range arr {
+		if _, ok := x.(map[string]any); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// attribute parses one attribute instance in normalized or concise form.
+func (p *parser) attribute(v any, name, term string, depth int) (*Attribute, error) {
+	a := &Attribute{CreatedAt: p.now, ModifiedAt: p.now}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return p.bareValue(a, v, term)
+	}
+	typ, err := p.attrType(obj, name, term)
+	if err != nil {
+		return nil, err
+	}
+	a.Type = typ
+	if typ == TypeGeoProperty && isBareGeometry(obj) {
+		return a, p.setGeometry(a, obj, term)
+	}
+	if err := p.mainValue(a, obj, term); err != nil {
+		return nil, err
+	}
+	if err := p.metadata(a, obj, term); err != nil {
+		return nil, err
+	}
+	return a, p.subAttrs(a, obj, term, depth)
+}
+
+// bareValue handles a concise attribute written as its value alone.
+func (p *parser) bareValue(a *Attribute, v any, term string) (*Attribute, error) {
+	if v == nil {
+		if p.mode == modePartial {
+			a.Type, a.Value = TypeProperty, NullURI
+			return a, nil
+		}
+		return nil, badData("attribute %q: a Property value must not be null", term)
+	}
+	a.Type, a.Value = TypeProperty, v
+	return a, nil
+}
+
+// attrType determines the attribute type, inferring it in concise form.
+func (p *parser) attrType(obj map[string]any, name, term string) (string, error) {
+	if t, ok := obj["type"]; ok {
+		s, _ := t.(string)
+		switch s {
+		case TypeProperty, TypeRelationship, TypeGeoProperty, TypeLanguageProperty:
+			return s, nil
+		}
+		if geoJSONTypes[s] {
+			return TypeGeoProperty, nil
+		}
+		return "", badData("attribute %q: type must be Property, Relationship, GeoProperty or LanguageProperty, not %s", term, jsonText(t))
+	}
+	switch {
+	case hasKey(obj, "object"):
+		return TypeRelationship, nil
+	case hasKey(obj, "languageMap"):
+		return TypeLanguageProperty, nil
+	case obj["value"] != nil && geoPropertyNames[name]:
+		return TypeGeoProperty, nil
+	case hasKey(obj, "value") || p.mode == modeFull:
+		return TypeProperty, nil
+	}
+	return "", nil // partial: type left to the existing attribute
+}
+
+// isBareGeometry reports whether obj is a GeoJSON geometry itself rather
+// than a GeoProperty object.
+func isBareGeometry(obj map[string]any) bool {
+	t, _ := obj["type"].(string)
+	return geoJSONTypes[t]
+}
+
+// mainValue sets value, object or languageMap according to the type.
+func (p *parser) mainValue(a *Attribute, obj map[string]any, term string) error {
+	switch a.Type {
+	case TypeProperty, "":
+		return p.propertyValue(a, obj, term)
+	case TypeRelationship:
+		return p.relationshipObject(a, obj, term)
+	case TypeGeoProperty:
+		return p.geoValue(a, obj, term)
+	default:
+		return p.languageMap(a, obj, term)
+	}
+}
+
+func (p *parser) propertyValue(a *Attribute, obj map[string]any, term string) error {
+	v, ok := obj["value"]
+	switch {
+	case ok && v != nil:
+		a.Value = v
+	case ok && p.mode == modePartial:
+		a.Value = NullURI
+	case ok:
+		return badData("attribute %q: a Property value must not be null", term)
+	case p.mode == modeFull:
+		return badData("attribute %q: a Property must have a value", term)
+	}
+	return nil
+}
+
+func (p *parser) relationshipObject(a *Attribute, obj map[string]any, term string) error {
+	v, ok := obj["object"]
+	switch {
+	case !ok && p.mode == modePartial:
+		return nil
+	case v == nil && ok && p.mode == modePartial:
+		a.Object = NullURI
+		return nil
+	case v == nil:
+		return badData("attribute %q: a Relationship must have an object", term)
+	}
+	s, isStr := v.(string)
+	if !isStr || !isURI(s) {
+		return badData("attribute %q: a Relationship object must be a URI, not %s", term, jsonText(v))
+	}
+	a.Object = s
+	return nil
+}
+
+func (p *parser) geoValue(a *Attribute, obj map[string]any, term string) error {
+	v, ok := obj["value"]
+	switch {
+	case ok && v != nil:
+	case p.mode == modePartial && ok:
+		a.Value = NullURI
+		return nil
+	case p.mode == modePartial:
+		return nil
+	default:
+		return badData("attribute %q: a GeoProperty must have a GeoJSON geometry value", term)
+	}
+	if s, isStr := v.(string); isStr && s == NullURI && p.mode == modePartial {
+		a.Value = NullURI
+		return nil
+	}
+	return p.setGeometry(a, v, term)
+}
+
+// setGeometry validates a GeoJSON geometry with geo.Parse.
+func (p *parser) setGeometry(a *Attribute, v any, term string) error {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return badData("attribute %q: a GeoProperty value must be a GeoJSON geometry object, not %s", term, jsonText(v))
+	}
+	if _, ok := obj["type"].(string); !ok {
+		return badData("attribute %q: GeoJSON geometry has no type", term)
+	}
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return badData("attribute %q: invalid GeoJSON geometry", term)
+	}
+	g, err := geo.Parse(raw)
+	if err != nil {
+		return badData("attribute %q: invalid GeoJSON geometry: %v", term, err)
+	}
+	a.Geometry = g
+	return nil
+}
+
+func (p *parser) languageMap(a *Attribute, obj map[string]any, term string) error {
+	v, ok := obj["languageMap"]
+	if !ok && p.mode == modePartial {
+		return nil
+	}
+	if v == nil && ok && p.mode == modePartial {
+		a.LanguageMap = map[string]string{"@none": NullURI}
+		return nil
+	}
+	m, isObj := v.(map[string]any)
+	if !isObj || len(m) == 0 {
+		return badData("attribute %q: a LanguageProperty must have a non-empty languageMap object", term)
+	}
+	a.LanguageMap = make(map[string]string, len(m))
+	for lang, text := range m {
+		s, isStr := text.(string)
+		if !isStr {
+			return badData("attribute %q: languageMap value for %q must be a string", term, lang)
+		}
+		if lang == "" {
+			return badData("attribute %q: languageMap has an empty language tag", term)
+		}
+		a.LanguageMap[lang] = s
+	}
+	return nil
+}
+
+// metadata parses datasetId, observedAt and unitCode.
+func (p *parser) metadata(a *Attribute, obj map[string]any, term string) error {
+	if v, ok := obj["datasetId"]; ok {
+		s, isStr := v.(string)
+		if !isStr || !isURI(s) {
+			return badData("attribute %q: datasetId must be a URI, not %s", term, jsonText(v))
+		}
+		a.DatasetID = s
+	}
+	if v, ok := obj["observedAt"]; ok {
+		t, err := parseDateTime(v)
+		if err != nil {
+			return badData("attribute %q: observedAt must be an ISO 8601 date-time in UTC or with an offset, not %s", term, jsonText(v))
+		}
+		a.ObservedAt = t
+	}
+	if v, ok := obj["unitCode"]; ok {
+		s, isStr := v.(string)
+		if !isStr || s == "" {
+			return badData("attribute %q: unitCode must be a non-empty string, not %s", term, jsonText(v))
+		}
+		a.UnitCode = s
+	}
+	return nil
+}
+
+// subAttrs parses every non-keyword member as a sub-attribute.
+func (p *parser) subAttrs(a *Attribute, obj map[string]any, term string, depth int) error {
+	for _, k := range sortedKeys(obj) {
+		if attrKeywords[k] {
+			continue
+		}
+		if err := checkName(k); err != nil {
+			return err
+		}
+		name := p.expand(k)
+		if _, dup := a.Sub[name]; dup {
+			return badData("attribute %q: sub-attribute %q given twice", term, name)
+		}
+		list, err := p.instances(obj[k], name, term+"."+k, depth+1)
+		if err != nil {
+			return err
+		}
+		if a.Sub == nil {
+			a.Sub = map[string][]*Attribute{}
+		}
+		a.Sub[name] = list
+	}
+	return nil
+}
+
+// parseDateTime parses an ISO 8601 date-time with "Z" or a UTC offset.
+func parseDateTime(v any) (time.Time, error) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, fmt.Errorf("not a string")
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	t = t.UTC()
+	if t.Year() < 1 || t.Year() > 9999 {
+		return time.Time{}, fmt.Errorf("year out of range")
+	}
+	return t, nil
+}
+
+// ValidateURI checks that s is an absolute URI: a scheme (a letter followed
+// by letters, digits, "+", "-" or "."), a colon and a non-empty rest, with
+// no spaces or control characters.
+func ValidateURI(s string) error {
+	if !isURI(s) {
+		return errNotURI
+	}
+	return nil
+}
+
+var errNotURI = errors.New("not an absolute URI (scheme:rest, without spaces or control characters)")
+
+func isURI(s string) bool {
+	i := strings.IndexByte(s, ':')
+	if i < 1 || i == len(s)-1 {
+		return false
+	}
+	for j := 0; j < i; j++ {
+		c := s[j]
+		isAlpha := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !isAlpha && (j == 0 || !(c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f || r >= 0x80 && r <= 0x9f {
+			return false
+		}
+	}
+	return true
+}
+
+// checkName rejects attribute names that are empty or contain a character
+// the spec forbids in names.
+func checkName(k string) error {
+	if k == "" {
+		return badData("attribute name must not be empty")
+	}
+	if i := strings.IndexFunc(k, forbiddenRune); i >= 0 {
+		return badData("attribute name %q contains the forbidden character %q", k, k[i:i+1])
+	}
+	return nil
+}
+
+// checkTypeName rejects entity type names like checkName.
+func checkTypeName(t string) error {
+	if t == "" {
+		return badData("entity type must not be empty")
+	}
+	if i := strings.IndexFunc(t, forbiddenRune); i >= 0 {
+		return badData("entity type %q contains the forbidden character %q", t, t[i:i+1])
+	}
+	return nil
+}
+
+func forbiddenRune(r rune) bool {
+	return strings.ContainsRune(`<>"'=;()`, r) || r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f
+}
+
+func badData(format string, args ...any) *Problem {
+	return Errorf(ErrBadRequestData, format, args...)
+}
+
+func describeDataset(id string) string {
+	if id == "" {
+		return "the default instance (no datasetId)"
+	}
+	return fmt.Sprintf("datasetId %q", id)
+}
+
+// jsonText renders a decoded JSON value for an error message, shortened.
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%v", v)
+	}
+	if len(b) > 60 {
+		return string(b[:57]) + "..."
+	}
+	return string(b)
+}
+
+func hasKey(m map[string]any, k string) bool {
+	_, ok := m[k]
+	return ok
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
