@@ -1,25 +1,37 @@
 # Dothi — the two commands a newcomer needs are `make run` and `make test`.
 GO      ?= go
+NPM     ?= npm
 BIN     := bin/dothi
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/dothi-city/dothi/internal/version.Version=$(VERSION)
 ADDR    ?= :8080
 DATA    ?= ./data
+WEB_SRC := $(shell find web/src web/public web/index.html web/vite.config.ts web/tsconfig*.json -type f 2>/dev/null)
 
-.PHONY: all build run test lint gotest bench clean
+.PHONY: all build web run test lint gotest e2e bench clean
 
 all: build
 
-## build: compile the dothi binary into bin/
-build:
+## build: the web interface and the dothi binary (bin/dothi)
+build: web
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/dothi
+
+## web: the web interface, built into web/dist and embedded in the binary
+web: web/dist/index.html
+
+web/node_modules/.installed: web/package-lock.json
+	cd web && $(NPM) ci --no-audit --no-fund
+	touch $@
+
+web/dist/index.html: web/node_modules/.installed $(WEB_SRC)
+	cd web && $(NPM) run build
 
 ## run: build and start the platform on http://localhost:8080
 run: build
 	$(BIN) serve --addr $(ADDR) --data $(DATA)
 
 ## test: every check and test the project has
-test: lint gotest
+test: lint gotest e2e
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
@@ -29,9 +41,14 @@ lint:
 gotest:
 	$(GO) test -race -count=1 ./...
 
+## e2e: browser tests (headless Chromium) against a real server
+e2e: web
+	web/e2e/serve-and-test.sh
+
 ## bench: the benchmarks recorded in docs/benchmarks.md
-bench:
+bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(BIN) bench
 
 clean:
-	rm -rf bin
+	rm -rf bin web/dist/assets web/dist/index.html

@@ -40,3 +40,17 @@ func Version(w http.ResponseWriter, _ *http.Request) {
 	body, _ := json.Marshal(version.Get())
 	writeJSON(w, http.StatusOK, body)
 }
+
+// UISettings is what the web interface reads at start.
+type UISettings struct {
+	TileURL         string `json:"tileUrl,omitempty"`
+	TileAttribution string `json:"tileAttribution,omitempty"`
+}
+
+// UIConfig answers GET /api/v1/ui-config.
+func UIConfig(s UISettings) http.HandlerFunc {
+	body, _ := json.Marshal(s)
+	return func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, body)
+	}
+}

@@ -27,6 +27,8 @@ type Config struct {
 	Contexts ContextsConfig `yaml:"contexts"`
 	// Limits bounds what one request may ask.
 	Limits LimitsConfig `yaml:"limits"`
+	// UI configures the web interface.
+	UI UIConfig `yaml:"ui"`
 	// ShutdownTimeout bounds how long a graceful shutdown waits for requests.
 	ShutdownTimeout time.Duration `yaml:"shutdownTimeout"`
 }
@@ -46,6 +48,16 @@ type ContextsConfig struct {
 	AllowRemote []string `yaml:"allowRemote"`
 	// FetchTimeout bounds one remote fetch.
 	FetchTimeout time.Duration `yaml:"fetchTimeout"`
+}
+
+// UIConfig configures the web interface. Maps work offline from the
+// GeoJSON base layer shipped with the UI; a tile server is optional.
+type UIConfig struct {
+	// TileURL is a tile server URL template such as
+	// https://tiles.example.vn/{z}/{x}/{y}.png; empty for no tiles.
+	TileURL string `yaml:"tileURL"`
+	// TileAttribution is shown on the map when tiles are used.
+	TileAttribution string `yaml:"tileAttribution"`
 }
 
 // LimitsConfig bounds requests.

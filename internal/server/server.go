@@ -24,6 +24,7 @@ import (
 	"github.com/dothi-city/dothi/internal/jsonld"
 	"github.com/dothi-city/dothi/internal/store"
 	"github.com/dothi-city/dothi/internal/store/sqlite"
+	"github.com/dothi-city/dothi/web"
 )
 
 // Server is a configured dothi platform.
@@ -105,6 +106,8 @@ func (s *Server) routes() (http.Handler, error) {
 	mux.Handle("GET /readyz", httpapi.Readyz(b))
 	mux.HandleFunc("GET /api/v1/version", httpapi.Version)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle("GET /api/v1/ui-config", httpapi.UIConfig(httpapi.UISettings{TileURL: s.cfg.UI.TileURL, TileAttribution: s.cfg.UI.TileAttribution}))
+	mux.Handle("/", web.Handler())
 	m := httpapi.NewMetrics(reg)
 	return httpapi.Recover(m.Wrap(httpapi.LimitBody(s.cfg.Limits.MaxBodyBytes, mux))), nil
 }
