@@ -8,7 +8,7 @@ ADDR    ?= :8080
 DATA    ?= ./data
 WEB_SRC := $(shell find web/src web/public web/index.html web/vite.config.ts web/tsconfig*.json -type f 2>/dev/null)
 
-.PHONY: all build web run test lint gotest e2e bench clean
+.PHONY: all build web run test lint gotest e2e screenshots bench clean
 
 all: build
 
@@ -44,6 +44,10 @@ gotest:
 ## e2e: browser tests (headless Chromium) against a real server
 e2e: web
 	web/e2e/serve-and-test.sh
+
+## screenshots: refresh docs/screenshots from the browser tests
+screenshots: web
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots web/e2e/serve-and-test.sh
 
 ## bench: the benchmarks recorded in docs/benchmarks.md
 bench: build

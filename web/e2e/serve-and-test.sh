@@ -59,7 +59,7 @@ echo "== dothi ready at $server"
 ui="$server"
 echo "== e2e against $ui"
 status=0
-DOTHI_URL="$ui" DOTHI_API_URL="$server" node "$here/run.mjs" || status=$?
+SCREENSHOT_DIR="${SCREENSHOT_DIR:-$web/e2e/out}" DOTHI_URL="$ui" DOTHI_API_URL="$server" node "$here/run.mjs" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "== server log (last 40 lines)" >&2
   tail -n 40 "$log" >&2
