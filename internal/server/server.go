@@ -151,7 +151,7 @@ func (s *Server) Run(ctx context.Context) error {
 		ReadTimeout:  time.Minute,
 		WriteTimeout: 2 * time.Minute,
 		IdleTimeout:  2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ErrorLog:     slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(s.listener) }()
