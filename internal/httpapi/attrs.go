@@ -65,7 +65,7 @@ func attrsHandler(cr ContextResolver, now Clock, allowed []string, fn attrsFunc)
 			writeError(w, r, err)
 			return
 		}
-		frag, c, err := readFragmentContext(r, cr, now)
+		frag, c, err := readFragmentContext(r, cr, now, id)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -83,10 +83,15 @@ func attrsHandler(cr ContextResolver, now Clock, allowed []string, fn attrsFunc)
 	}
 }
 
-func readFragmentContext(r *http.Request, cr ContextResolver, now Clock) (*ngsild.Entity, *jsonld.Context, error) {
+// readFragmentContext reads the attributes of entity id from the body,
+// with the context they use. A body id other than id is an error.
+func readFragmentContext(r *http.Request, cr ContextResolver, now Clock, id string) (*ngsild.Entity, *jsonld.Context, error) {
 	obj, err := decodeObject(r)
 	if err != nil {
 		return nil, nil, err
+	}
+	if bodyID, ok := obj["id"]; ok && bodyID != id {
+		return nil, nil, badRequest("the id in the body (%v) differs from the id in the path (%s)", bodyID, id)
 	}
 	bc := &bodyContexts{r: r, cr: cr}
 	c, err := bc.of(obj)
@@ -176,6 +181,12 @@ func DeleteAttr(d AttrDeleter, cr ContextResolver) http.HandlerFunc {
 			return
 		}
 		q := r.URL.Query()
+		if ds := q.Get("datasetId"); ds != "" {
+			if err := ngsild.ValidateURI(ds); err != nil {
+				writeError(w, r, badRequest("datasetId %q: %v", ds, err))
+				return
+			}
+		}
 		deleteAll := false
 		if s := q.Get("deleteAll"); s != "" {
 			if deleteAll, err = strconv.ParseBool(s); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/dothi-city/dothi/internal/jsonld"
@@ -21,8 +22,9 @@ type ContextForgetter interface {
 // contextsPath is where hosted contexts are served.
 const contextsPath = "/ngsi-ld/v1/jsonldContexts/"
 
-// AddContext handles POST /ngsi-ld/v1/jsonldContexts.
-func AddContext(cs store.ContextStore, f ContextForgetter) http.HandlerFunc {
+// AddContext handles POST /ngsi-ld/v1/jsonldContexts. Hosted contexts get
+// URLs under publicURL, or under the URL the client used when it is empty.
+func AddContext(cs store.ContextStore, f ContextForgetter, publicURL string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if mt := mediaType(r.Header.Get("Content-Type")); mt != mediaJSON && mt != mediaLD {
 			writeError(w, r, ngsild.Errorf(ngsild.ErrUnsupportedMediaType, "Content-Type must be application/json or application/ld+json"))
@@ -37,8 +39,12 @@ func AddContext(cs store.ContextStore, f ContextForgetter) http.HandlerFunc {
 			writeError(w, r, err)
 			return
 		}
-		id := newContextID()
-		c := &store.StoredContext{ID: id, URL: baseURL(r) + contextsPath + id, Kind: store.ContextHosted, Body: raw, CreatedAt: time.Now().UTC()}
+		id := randomID()
+		base := publicURL
+		if base == "" {
+			base = baseURL(r)
+		}
+		c := &store.StoredContext{ID: id, URL: strings.TrimSuffix(base, "/") + contextsPath + id, Kind: store.ContextHosted, Body: raw, CreatedAt: time.Now().UTC()}
 		if err := cs.PutContext(r.Context(), c); err != nil {
 			writeError(w, r, err)
 			return
@@ -49,7 +55,7 @@ func AddContext(cs store.ContextStore, f ContextForgetter) http.HandlerFunc {
 	}
 }
 
-func newContextID() string {
+func randomID() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
@@ -83,6 +89,10 @@ func ListContexts(cs store.ContextStore) http.HandlerFunc {
 			return
 		}
 		kind := r.URL.Query().Get("kind")
+		if kind != "" && kind != store.ContextHosted && kind != store.ContextCached && kind != "ImplicitlyCreated" {
+			writeError(w, r, badRequest("kind must be Hosted, Cached or ImplicitlyCreated, not %q", kind))
+			return
+		}
 		details := r.URL.Query().Get("details") == "true"
 		urls := []string{}
 		infos := []contextInfo{}
@@ -141,6 +151,9 @@ func GetContext(cs store.ContextStore) http.HandlerFunc {
 func DeleteContext(cs store.ContextStore, f ContextForgetter) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c, err := findContext(r, cs)
+		if err == nil && c.Kind == store.ContextHosted && r.URL.Query().Get("reload") == "true" {
+			err = badRequest("reload applies to cached contexts; %s is hosted by this broker", c.URL)
+		}
 		if err == nil {
 			err = cs.DeleteContext(r.Context(), c.ID)
 		}

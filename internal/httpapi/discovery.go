@@ -16,14 +16,65 @@ type Summarizer interface {
 	Summary(ctx context.Context, tenant string) (*store.Summary, error)
 }
 
-// discovery loads the summary and the context of a discovery request.
-func discovery(r *http.Request, s Summarizer, cr ContextResolver) (*store.Summary, *jsonld.Context, error) {
+// discoveryRequest is a parsed request of the discovery endpoints.
+type discoveryRequest struct {
+	sum   *store.Summary
+	c     *jsonld.Context
+	media string
+}
+
+// discovery negotiates the answer's media type, then loads the context and
+// the summary of a discovery request.
+func discovery(r *http.Request, s Summarizer, cr ContextResolver) (*discoveryRequest, error) {
+	media, err := negotiate(r.Header.Get("Accept"))
+	if err != nil {
+		return nil, err
+	}
+	if media == mediaGeoJSON {
+		return nil, ngsild.Errorf(ngsild.ErrNotAcceptable, "type and attribute descriptions are not GeoJSON: accept application/json or application/ld+json")
+	}
 	c, err := linkContext(r, cr)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	sum, err := s.Summary(r.Context(), Tenant(r.Context()))
-	return sum, c, err
+	return &discoveryRequest{sum: sum, c: c, media: media}, err
+}
+
+// answer writes v as JSON, with the context as a Link header
+// (application/json) or as "@context" members (application/ld+json).
+func (d *discoveryRequest) answer(w http.ResponseWriter, v any) {
+	body, err := json.Marshal(v)
+	if err == nil && d.media == mediaLD {
+		body, err = withContext(body, d.c.Ref())
+	}
+	if err != nil {
+		writeProblem(w, ngsild.Errorf(ngsild.ErrInternal, "cannot encode the response"))
+		return
+	}
+	out := output{media: d.media, context: d.c}
+	out.setContentHeaders(w)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// withContext adds "@context" to a JSON object, or to each object of an array.
+func withContext(body []byte, ref any) ([]byte, error) {
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return nil, err
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		x["@context"] = ref
+	case []any:
+		for _, e := range x {
+			if m, ok := e.(map[string]any); ok {
+				m["@context"] = ref
+			}
+		}
+	}
+	return json.Marshal(v)
 }
 
 type entityType struct {
@@ -60,36 +111,38 @@ type attribute struct {
 // Types handles GET /ngsi-ld/v1/types.
 func Types(s Summarizer, cr ContextResolver) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		sum, c, err := discovery(r, s, cr)
+		d, err := discovery(r, s, cr)
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
+		sum, c := d.sum, d.c
 		types := sortedKeys(sum.Types)
 		if r.URL.Query().Get("details") == "true" {
 			list := make([]entityType, 0, len(types))
 			for _, t := range types {
 				list = append(list, entityType{ID: t, Type: "EntityType", TypeName: c.CompactIRI(t), AttributeNames: attrNames(sum, t, c)})
 			}
-			answerJSON(w, list)
+			d.answer(w, list)
 			return
 		}
 		names := make([]string, 0, len(types))
 		for _, t := range types {
 			names = append(names, c.CompactIRI(t))
 		}
-		answerJSON(w, map[string]any{"id": "urn:ngsi-ld:EntityTypeList:" + Tenant(r.Context()), "type": "EntityTypeList", "typeList": names})
+		d.answer(w, map[string]any{"id": "urn:ngsi-ld:EntityTypeList:" + randomID(), "type": "EntityTypeList", "typeList": names})
 	}
 }
 
 // TypeInfo handles GET /ngsi-ld/v1/types/{type}.
 func TypeInfo(s Summarizer, cr ContextResolver) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		sum, c, err := discovery(r, s, cr)
+		d, err := discovery(r, s, cr)
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
+		sum, c := d.sum, d.c
 		t := c.ExpandTerm(r.PathValue("type"))
 		n, ok := sum.Types[t]
 		if !ok {
@@ -106,43 +159,45 @@ func TypeInfo(s Summarizer, cr ContextResolver) http.HandlerFunc {
 		for _, name := range sortedKeys(byName) {
 			info.AttributeDetails = append(info.AttributeDetails, attrDetail{ID: name, Type: "Attribute", AttributeName: c.CompactIRI(name), AttributeTypes: byName[name]})
 		}
-		answerJSON(w, info)
+		d.answer(w, info)
 	}
 }
 
 // Attributes handles GET /ngsi-ld/v1/attributes.
 func Attributes(s Summarizer, cr ContextResolver) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		sum, c, err := discovery(r, s, cr)
+		d, err := discovery(r, s, cr)
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
+		sum, c := d.sum, d.c
 		attrs := attributes(sum, c)
 		if r.URL.Query().Get("details") == "true" {
-			answerJSON(w, attrs)
+			d.answer(w, attrs)
 			return
 		}
 		names := make([]string, 0, len(attrs))
 		for _, a := range attrs {
 			names = append(names, a.AttributeName)
 		}
-		answerJSON(w, map[string]any{"id": "urn:ngsi-ld:AttributeList:" + Tenant(r.Context()), "type": "AttributeList", "attributeList": names})
+		d.answer(w, map[string]any{"id": "urn:ngsi-ld:AttributeList:" + randomID(), "type": "AttributeList", "attributeList": names})
 	}
 }
 
 // AttributeInfo handles GET /ngsi-ld/v1/attributes/{attrId}.
 func AttributeInfo(s Summarizer, cr ContextResolver) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		sum, c, err := discovery(r, s, cr)
+		d, err := discovery(r, s, cr)
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
+		sum, c := d.sum, d.c
 		name := c.ExpandTerm(r.PathValue("attrId"))
 		for _, a := range attributes(sum, c) {
 			if a.ID == name {
-				answerJSON(w, a)
+				d.answer(w, a)
 				return
 			}
 		}

@@ -82,20 +82,6 @@ func readEntity(r *http.Request, cr ContextResolver, now Clock) (*ngsild.Entity,
 	return ngsild.ParseEntity(obj, c.ExpandTerm, now())
 }
 
-// readFragment decodes and parses attributes from the request body.
-func readFragment(r *http.Request, cr ContextResolver, now Clock) (*ngsild.Entity, error) {
-	obj, err := decodeObject(r)
-	if err != nil {
-		return nil, err
-	}
-	bc := &bodyContexts{r: r, cr: cr}
-	c, err := bc.of(obj)
-	if err != nil {
-		return nil, err
-	}
-	return ngsild.ParseFragment(obj, c.ExpandTerm, now())
-}
-
 // RetrieveEntity handles GET /ngsi-ld/v1/entities/{entityId}.
 func RetrieveEntity(er EntityReader, cr ContextResolver) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -175,7 +161,7 @@ func MergeEntity(em EntityMerger, cr ContextResolver, now Clock) http.HandlerFun
 			writeError(w, r, err)
 			return
 		}
-		frag, err := readFragment(r, cr, now)
+		frag, _, err := readFragmentContext(r, cr, now, id)
 		if err == nil {
 			err = em.MergeEntity(r.Context(), Tenant(r.Context()), id, frag)
 		}

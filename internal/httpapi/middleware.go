@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
 	"runtime/debug"
 	"strconv"
@@ -34,14 +35,19 @@ func WithTenant(next http.Handler) http.Handler {
 			writeProblem(w, badRequest("NGSILD-Tenant %q: a tenant name has 1 to 64 letters, digits, '_', '-' or '.'", t))
 			return
 		}
+		if t != "" {
+			w.Header().Set("NGSILD-Tenant", t)
+		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tenantKey{}, t)))
 	})
 }
 
-// KeepQuerySemicolons lets ';' stand in query values, as NGSI-LD needs
-// (q=a>1;b<2, georel=near;maxDistance==1000): net/http would otherwise drop
-// every parameter that holds a raw ';'.
-func KeepQuerySemicolons(next http.Handler) http.Handler {
+// NGSILDQuery reads query strings the way NGSI-LD clients write them: ';'
+// stands in values (q=a>1;b<2, georel=near;maxDistance==1000). '+' keeps
+// its form-encoding meaning (a space), as URL encoders of every language
+// produce it; a literal plus is %2B. A malformed query string is answered
+// with a 400 instead of silently losing a parameter.
+func NGSILDQuery(next http.Handler) http.Handler {
 	inner := http.AllowQuerySemicolons(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.Contains(r.URL.RawQuery, ";") {
@@ -50,6 +56,10 @@ func KeepQuerySemicolons(next http.Handler) http.Handler {
 			r2 := *r
 			r2.URL = &u
 			r = &r2
+		}
+		if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+			writeProblem(w, badRequest("the query string is malformed: %v", err))
+			return
 		}
 		inner.ServeHTTP(w, r)
 	})

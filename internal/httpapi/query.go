@@ -136,6 +136,7 @@ type queryBody struct {
 	Attrs []string       `json:"attrs"`
 	Q     string         `json:"q"`
 	GeoQ  map[string]any `json:"geoQ"`
+	Lang  string         `json:"lang"`
 }
 
 // QueryPost handles POST /ngsi-ld/v1/entityOperations/query.
@@ -156,30 +157,42 @@ func QueryPost(eq EntityQuerier, cr ContextResolver, lim QueryLimits) http.Handl
 			writeError(w, r, err)
 			return
 		}
-		q, err := queryFromBody(r, obj, c, lim)
+		q, body, err := queryFromBody(r, obj, c, lim)
 		if err != nil {
 			writeError(w, r, err)
 			return
+		}
+		if len(q.Attrs) > 0 {
+			out.render.Attrs = q.Attrs
+		}
+		if body.Lang != "" {
+			out.render.Lang = body.Lang
 		}
 		answerQuery(w, r, eq, q, out)
 	}
 }
 
-func queryFromBody(r *http.Request, obj map[string]any, c *jsonld.Context, lim QueryLimits) (*store.Query, error) {
+func queryFromBody(r *http.Request, obj map[string]any, c *jsonld.Context, lim QueryLimits) (*store.Query, *queryBody, error) {
 	var body queryBody
 	raw, _ := json.Marshal(obj)
 	if err := json.Unmarshal(raw, &body); err != nil {
-		return nil, badRequest("the Query body does not have the Query structure: %v", err)
+		return nil, nil, badRequest("the Query body does not have the Query structure: %v", err)
 	}
 	if body.Type != "Query" {
-		return nil, badRequest(`the Query body must have "type": "Query"`)
+		return nil, nil, badRequest(`the Query body must have "type": "Query"`)
 	}
+	q, err := body.query(r, c, lim)
+	return q, &body, err
+}
+
+// query turns the Query body into a store query.
+func (body *queryBody) query(r *http.Request, c *jsonld.Context, lim QueryLimits) (*store.Query, error) {
 	q := &store.Query{}
 	var err error
 	if q.Limit, q.Offset, q.Count, err = page(r, lim); err != nil {
 		return nil, err
 	}
-	if err := selectEntities(q, body, c); err != nil {
+	if err := selectEntities(q, *body, c); err != nil {
 		return nil, err
 	}
 	for _, a := range body.Attrs {

@@ -56,7 +56,9 @@ func setFormat(o *ngsild.RenderOptions, opts map[string]bool, format string) err
 		o.Format = ngsild.KeyValues
 	case format == "concise" || (format == "" && opts["concise"]):
 		o.Format = ngsild.Concise
-	case format == "" || format == "normalized" || format == "geojson":
+	case format == "geojson":
+		return setFormat(o, opts, "")
+	case format == "" || format == "normalized":
 		o.Format = ngsild.Normalized
 	default:
 		return badRequest("format must be normalized, concise, simplified, keyValues or geojson, not %q", format)

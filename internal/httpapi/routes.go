@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"net/http"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/dothi-city/dothi/internal/ngsild"
@@ -36,6 +38,9 @@ type Options struct {
 	Limits   QueryLimits
 	MaxBatch int
 	Now      Clock
+	// PublicURL is the base URL clients reach the server at, used in the
+	// URLs of hosted contexts; empty to use the request's Host.
+	PublicURL string
 }
 
 // RegisterNGSILD adds the NGSI-LD API under /ngsi-ld/v1/ to mux.
@@ -65,15 +70,31 @@ func RegisterNGSILD(mux *http.ServeMux, svc Service, cr Contexts, cs store.Conte
 		"GET " + v1 + "/types/{type}":                          TypeInfo(svc, cr),
 		"GET " + v1 + "/attributes":                            Attributes(svc, cr),
 		"GET " + v1 + "/attributes/{attrId}":                   AttributeInfo(svc, cr),
-		"POST " + v1 + "/jsonldContexts":                       AddContext(cs, cr),
+		"POST " + v1 + "/jsonldContexts":                       AddContext(cs, cr, o.PublicURL),
 		"GET " + v1 + "/jsonldContexts":                        ListContexts(cs),
 		"GET " + v1 + "/jsonldContexts/{contextId}":            GetContext(cs),
 		"DELETE " + v1 + "/jsonldContexts/{contextId}":         DeleteContext(cs, cr),
 	}
+	allowed := map[string][]string{}
 	for pattern, h := range routes {
-		mux.Handle(pattern, KeepQuerySemicolons(WithTenant(h)))
+		mux.Handle(pattern, NGSILDQuery(WithTenant(h)))
+		method, path, _ := strings.Cut(pattern, " ")
+		allowed[path] = append(allowed[path], method)
 	}
-	mux.Handle(v1+"/", WithTenant(http.HandlerFunc(notFoundRoute)))
+	for path, methods := range allowed {
+		sort.Strings(methods)
+		mux.Handle(path, methodNotAllowed(strings.Join(methods, ", ")))
+	}
+	mux.Handle(v1+"/", http.HandlerFunc(notFoundRoute))
+}
+
+// methodNotAllowed answers 405 with the methods the path supports.
+func methodNotAllowed(allow string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeProblem(w, &ngsild.Problem{Type: ngsild.ErrInvalidRequest, Title: "MethodNotAllowed", Status: http.StatusMethodNotAllowed,
+			Detail: r.Method + " is not allowed on " + r.URL.Path + "; allowed: " + allow})
+	})
 }
 
 func notFoundRoute(w http.ResponseWriter, r *http.Request) {

@@ -14,6 +14,9 @@ import (
 type Config struct {
 	// Addr is the HTTP listen address.
 	Addr string `yaml:"addr"`
+	// PublicURL is the base URL clients reach the platform at (behind a
+	// load balancer, say); empty to use the Host of each request.
+	PublicURL string `yaml:"publicURL"`
 	// Data is the directory of the embedded store and other local state.
 	Data string `yaml:"data"`
 	// Store selects the store: empty for the embedded SQLite store in Data.

@@ -99,8 +99,9 @@ func (s *Server) routes() (http.Handler, error) {
 	b := broker.New(s.store)
 	mux := http.NewServeMux()
 	httpapi.RegisterNGSILD(mux, b, resolver, s.store, httpapi.Options{
-		Limits:   httpapi.QueryLimits{DefaultPageSize: 20, MaxPageSize: s.cfg.Limits.MaxPageSize},
-		MaxBatch: s.cfg.Limits.MaxBatch,
+		Limits:    httpapi.QueryLimits{DefaultPageSize: 20, MaxPageSize: s.cfg.Limits.MaxPageSize},
+		MaxBatch:  s.cfg.Limits.MaxBatch,
+		PublicURL: s.cfg.PublicURL,
 	})
 	mux.HandleFunc("GET /healthz", httpapi.Healthz)
 	mux.Handle("GET /readyz", httpapi.Readyz(b))
