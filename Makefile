@@ -26,9 +26,9 @@ web/node_modules/.installed: web/package-lock.json
 web/dist/index.html: web/node_modules/.installed $(WEB_SRC)
 	cd web && $(NPM) run build
 
-## run: build and start the platform on http://localhost:8080
+## run: build and start the platform with the living demo city on http://localhost:8080
 run: build
-	$(BIN) serve --addr $(ADDR) --data $(DATA)
+	$(BIN) serve --demo --addr $(ADDR) --data $(DATA)
 
 ## test: every check and test the project has
 test: lint gotest e2e

@@ -89,6 +89,8 @@ func serveConfig(args []string, stderr io.Writer) (server.Config, error) {
 	data := fs.String("data", "", "data directory (DOTHI_DATA, default ./data)")
 	store := fs.String("store", "", "store URL; empty for the embedded store (DOTHI_STORE)")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error")
+	demo := fs.Bool("demo", os.Getenv("DOTHI_DEMO") == "true", "run the living demo city of Vũng Tàu (DOTHI_DEMO=true)")
+	demoDevices := fs.Int("demo-devices", -1, "simulated devices of the demo city (0: the named catalogue; 10 to 100000)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -104,6 +106,12 @@ func serveConfig(args []string, stderr io.Writer) (server.Config, error) {
 	override(&cfg.Data, os.Getenv("DOTHI_DATA"), *data)
 	override(&cfg.Store, os.Getenv("DOTHI_STORE"), *store)
 	override(&cfg.Log.Level, os.Getenv("DOTHI_LOG_LEVEL"), *logLevel)
+	if *demo {
+		cfg.Demo.Enabled = true
+	}
+	if *demoDevices >= 0 {
+		cfg.Demo.Devices = *demoDevices
+	}
 	return cfg, cfg.Validate()
 }
 

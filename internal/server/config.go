@@ -30,6 +30,8 @@ type Config struct {
 	Contexts ContextsConfig `yaml:"contexts"`
 	// Limits bounds what one request may ask.
 	Limits LimitsConfig `yaml:"limits"`
+	// Demo runs the living demo city of Vũng Tàu inside the server.
+	Demo DemoConfig `yaml:"demo"`
 	// UI configures the web interface.
 	UI UIConfig `yaml:"ui"`
 	// ShutdownTimeout bounds how long a graceful shutdown waits for requests.
@@ -51,6 +53,17 @@ type ContextsConfig struct {
 	AllowRemote []string `yaml:"allowRemote"`
 	// FetchTimeout bounds one remote fetch.
 	FetchTimeout time.Duration `yaml:"fetchTimeout"`
+}
+
+// DemoConfig configures the simulated demo city.
+type DemoConfig struct {
+	Enabled bool `yaml:"enabled"`
+	// Devices is the number of simulated devices; 0 for the named catalogue.
+	Devices int `yaml:"devices"`
+	// Interval between two measurements of every device.
+	Interval time.Duration `yaml:"interval"`
+	// Seed makes the city reproducible.
+	Seed uint64 `yaml:"seed"`
 }
 
 // UIConfig configures the web interface. Maps work offline from the
@@ -82,6 +95,7 @@ func DefaultConfig() Config {
 		Log:             LogConfig{Level: "info", Format: "text"},
 		Contexts:        ContextsConfig{FetchTimeout: 3 * time.Second},
 		Limits:          LimitsConfig{MaxBodyBytes: 32 << 20, MaxPageSize: 1000, MaxBatch: 10000},
+		Demo:            DemoConfig{Interval: 10 * time.Second},
 		ShutdownTimeout: 15 * time.Second,
 	}
 }
@@ -114,6 +128,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("config: limits must be positive")
 	case c.Contexts.FetchTimeout <= 0:
 		return fmt.Errorf("config: contexts.fetchTimeout must be positive")
+	case c.Demo.Devices != 0 && (c.Demo.Devices < 10 || c.Demo.Devices > 100_000):
+		return fmt.Errorf("config: demo.devices must be 0 (the named catalogue) or 10 to 100000, not %d", c.Demo.Devices)
+	case c.Demo.Enabled && c.Demo.Interval < 100*time.Millisecond:
+		return fmt.Errorf("config: demo.interval must be at least 100ms")
 	}
 	if c.Store != "" && !strings.HasPrefix(c.Store, "sqlite:") {
 		return fmt.Errorf("config: store %q is not supported yet (only the embedded store)", c.Store)

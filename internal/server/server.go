@@ -22,6 +22,7 @@ import (
 	"github.com/dothi-city/dothi/internal/broker"
 	"github.com/dothi-city/dothi/internal/httpapi"
 	"github.com/dothi-city/dothi/internal/jsonld"
+	"github.com/dothi-city/dothi/internal/simulate"
 	"github.com/dothi-city/dothi/internal/store"
 	"github.com/dothi-city/dothi/internal/store/sqlite"
 	"github.com/dothi-city/dothi/web"
@@ -32,6 +33,7 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	store    store.Store
+	broker   *broker.Broker
 	handler  http.Handler
 	listener net.Listener
 }
@@ -97,6 +99,7 @@ func (s *Server) routes() (http.Handler, error) {
 		return nil, err
 	}
 	b := broker.New(s.store)
+	s.broker = b
 	mux := http.NewServeMux()
 	httpapi.RegisterNGSILD(mux, b, resolver, s.store, httpapi.Options{
 		Limits:    httpapi.QueryLimits{DefaultPageSize: 20, MaxPageSize: s.cfg.Limits.MaxPageSize},
@@ -154,6 +157,11 @@ func (s *Server) Run(ctx context.Context) error {
 		IdleTimeout:  2 * time.Minute,
 		ErrorLog:     slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	stopDemo, err := s.startDemo(ctx)
+	if err != nil {
+		s.store.Close()
+		return err
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(s.listener) }()
 	s.log.Info("dothi serving", "addr", s.Addr(), "data", s.cfg.Data)
@@ -163,6 +171,7 @@ func (s *Server) Run(ctx context.Context) error {
 		s.log.Info("shutting down")
 	case serveErr = <-errc:
 	}
+	stopDemo()
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
@@ -180,3 +189,32 @@ func (s *Server) Run(ctx context.Context) error {
 
 // Close releases the store of a server that is not running.
 func (s *Server) Close() error { return s.store.Close() }
+
+// startDemo creates the demo city's entities and runs its devices until the
+// returned function is called, which waits for the last step to finish.
+func (s *Server) startDemo(ctx context.Context) (stop func(), err error) {
+	if !s.cfg.Demo.Enabled {
+		return func() {}, nil
+	}
+	city := simulate.New(simulate.Config{
+		Devices:  s.cfg.Demo.Devices,
+		Interval: s.cfg.Demo.Interval,
+		Seed:     s.cfg.Demo.Seed,
+		OnError:  func(err error) { s.log.Warn("demo city", "err", err) },
+	})
+	_, errs, err := s.broker.BatchUpsert(ctx, store.DefaultTenant, city.Entities(), false)
+	if err != nil {
+		return nil, fmt.Errorf("demo city: %w", err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		s.log.Warn("demo city entities", "err", err)
+	}
+	dctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = city.Run(dctx, simulate.NewBrokerSink(s.broker))
+	}()
+	s.log.Info("demo city of Vũng Tàu running", "devices", city.Len(), "interval", s.cfg.Demo.Interval)
+	return func() { cancel(); <-done }, nil
+}

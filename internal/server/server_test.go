@@ -163,3 +163,41 @@ func TestAcknowledgedWritesSurviveKill(t *testing.T) {
 	}
 	t.Logf("%d acknowledged batches all present after kill -9", len(batches))
 }
+
+func TestDemoCityComesAlive(t *testing.T) {
+	cfg := server.DefaultConfig()
+	cfg.Data = t.TempDir()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.Demo = server.DemoConfig{Enabled: true, Interval: 100 * time.Millisecond}
+	srv, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	base := "http://" + srv.Addr() + "/ngsi-ld/v1/entities/urn:ngsi-ld:AirQualityObserved:VT-BaiTruoc?options=sysAttrs&attrs=pm25"
+	var first string
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		code, body := get(t, base)
+		if code == 200 && strings.Contains(body, `"pm25"`) {
+			if first == "" {
+				first = body
+			} else if body != first {
+				return // a later measurement replaced the first one
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the demo station's pm25 never appeared and changed; first answer %q", first)
+}
