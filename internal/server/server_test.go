@@ -49,8 +49,9 @@ func get(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
-func TestOperationalEndpoints(t *testing.T) {
-	cfg := server.DefaultConfig()
+// start runs a server with cfg on a free port and a fresh data directory.
+func start(t *testing.T, cfg server.Config) (*server.Server, context.CancelFunc, chan error) {
+	t.Helper()
 	cfg.Data = t.TempDir()
 	cfg.Addr = "127.0.0.1:0"
 	srv, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -63,6 +64,12 @@ func TestOperationalEndpoints(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
+	return srv, cancel, done
+}
+
+func TestOperationalEndpoints(t *testing.T) {
+	cfg := server.DefaultConfig()
+	srv, cancel, done := start(t, cfg)
 	base := "http://" + srv.Addr()
 	for path, want := range map[string]string{
 		"/healthz":        "ok",
@@ -166,19 +173,8 @@ func TestAcknowledgedWritesSurviveKill(t *testing.T) {
 
 func TestDemoCityComesAlive(t *testing.T) {
 	cfg := server.DefaultConfig()
-	cfg.Data = t.TempDir()
-	cfg.Addr = "127.0.0.1:0"
 	cfg.Demo = server.DemoConfig{Enabled: true, Interval: 100 * time.Millisecond}
-	srv, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
+	srv, cancel, done := start(t, cfg)
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
