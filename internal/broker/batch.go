@@ -27,9 +27,9 @@ func (b *Broker) BatchUpsert(ctx context.Context, tenant string, entities []*ngs
 			created[i] = old == nil
 			switch {
 			case old == nil:
-				return ngsild.NewEntity(e, now), nil
+				return ngsild.NewEntityInPlace(e, now), nil
 			case replace:
-				return ngsild.ReplaceEntity(old, e, now), nil
+				return ngsild.ReplaceEntityInPlace(old, e, now), nil
 			}
 			ngsild.AppendAttrs(old, e, false, now)
 			return old, nil

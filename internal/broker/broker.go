@@ -13,6 +13,10 @@ import (
 )
 
 // Broker applies NGSI-LD operations to a store.
+//
+// The broker takes ownership of the entities and fragments passed to its
+// write methods: it may store them or parts of them as they are, so callers
+// must not modify them afterwards (reading their ID is fine).
 type Broker struct {
 	store store.Store
 	now   func() time.Time

@@ -17,7 +17,7 @@ func createChange(e *ngsild.Entity) change {
 		if old != nil {
 			return nil, ngsild.Errorf(ngsild.ErrAlreadyExists, "entity %s already exists", e.ID)
 		}
-		return ngsild.NewEntity(e, now), nil
+		return ngsild.NewEntityInPlace(e, now), nil
 	}}
 }
 
@@ -33,9 +33,9 @@ func replaceChange(e *ngsild.Entity, upsert bool) change {
 			if !upsert {
 				return nil, notFound(e.ID)
 			}
-			return ngsild.NewEntity(e, now), nil
+			return ngsild.NewEntityInPlace(e, now), nil
 		}
-		return ngsild.ReplaceEntity(old, e, now), nil
+		return ngsild.ReplaceEntityInPlace(old, e, now), nil
 	}}
 }
 

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/dothi-city/dothi/internal/jsonld"
 	"github.com/dothi-city/dothi/internal/ngsild"
@@ -53,14 +55,49 @@ func linkContext(r *http.Request, cr ContextResolver) (*jsonld.Context, error) {
 
 // decodeBody reads a JSON request body, keeping numbers as json.Number.
 func decodeBody(r *http.Request) (any, error) {
+	if err := checkContentType(r); err != nil {
+		return nil, err
+	}
+	buf := getBodyBuffer()
+	defer putBodyBuffer(buf)
+	data, readErr := readBody(r, buf)
+	return decodeData(data, readErr)
+}
+
+// checkContentType accepts the JSON media types of request bodies.
+func checkContentType(r *http.Request) error {
 	switch mediaType(r.Header.Get("Content-Type")) {
 	case mediaJSON, mediaLD, mediaMergePatch:
+		return nil
 	case "":
-		return nil, ngsild.Errorf(ngsild.ErrUnsupportedMediaType, "Content-Type is missing: use application/json or application/ld+json")
+		return ngsild.Errorf(ngsild.ErrUnsupportedMediaType, "Content-Type is missing: use application/json or application/ld+json")
 	default:
-		return nil, ngsild.Errorf(ngsild.ErrUnsupportedMediaType, "Content-Type %q is not supported: use application/json or application/ld+json", r.Header.Get("Content-Type"))
+		return ngsild.Errorf(ngsild.ErrUnsupportedMediaType, "Content-Type %q is not supported: use application/json or application/ld+json", r.Header.Get("Content-Type"))
 	}
-	dec := json.NewDecoder(r.Body)
+}
+
+// decodeData decodes a body read up to readErr (nil at its end) as
+// decodeStd would decode it from the request stream.
+func decodeData(data []byte, readErr error) (any, error) {
+	if readErr == nil {
+		if v, ok := ngsild.DecodeJSON(data); ok {
+			return v, nil
+		}
+	}
+	// Invalid JSON, a failed read, or input the fast decoder leaves alone:
+	// decode as encoding/json does from the request stream, which also
+	// gives the exact error message.
+	var src io.Reader = bytes.NewReader(data)
+	if readErr != nil {
+		src = io.MultiReader(src, errReader{readErr})
+	}
+	return decodeStd(src)
+}
+
+// decodeStd decodes one JSON value with encoding/json (UseNumber) and
+// rejects data after it.
+func decodeStd(src io.Reader) (any, error) {
+	dec := json.NewDecoder(src)
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
@@ -70,6 +107,40 @@ func decodeBody(r *http.Request) (any, error) {
 		return nil, ngsild.Errorf(ngsild.ErrInvalidRequest, "request body has data after the JSON value")
 	}
 	return v, nil
+}
+
+// errReader replays the error that ended reading a body.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// bodyBuffers keeps request body buffers for reuse.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody is the largest buffer kept for reuse.
+const maxPooledBody = 8 << 20
+
+func getBodyBuffer() *bytes.Buffer {
+	return bodyBuffers.Get().(*bytes.Buffer)
+}
+
+func putBodyBuffer(b *bytes.Buffer) {
+	if b.Cap() > maxPooledBody {
+		return
+	}
+	b.Reset()
+	bodyBuffers.Put(b)
+}
+
+// readBody reads the whole request body into buf. The error is the one
+// that ended reading, nil at the end of the body.
+func readBody(r *http.Request, buf *bytes.Buffer) ([]byte, error) {
+	buf.Reset()
+	if n := r.ContentLength; n > 0 && n <= maxPooledBody {
+		buf.Grow(int(n) + 1)
+	}
+	_, err := buf.ReadFrom(r.Body)
+	return buf.Bytes(), err
 }
 
 func bodyError(err error) error {
@@ -106,6 +177,8 @@ type bodyContexts struct {
 	r    *http.Request
 	cr   ContextResolver
 	link *jsonld.Context
+	// linkFailed records that resolving the Link context failed.
+	linkFailed bool
 }
 
 // of resolves the context of obj and removes its "@context" member.
@@ -132,6 +205,26 @@ func (b *bodyContexts) of(obj map[string]any) (*jsonld.Context, error) {
 		b.link = c
 	}
 	return b.link, nil
+}
+
+// jsonLinkContext returns the context of body objects without "@context"
+// in an application/json request (from the Link header, or the core
+// context), or nil when that does not apply or fails; of then reports the
+// error for each object.
+func (b *bodyContexts) jsonLinkContext() *jsonld.Context {
+	if b.link != nil {
+		return b.link
+	}
+	if b.linkFailed || mediaType(b.r.Header.Get("Content-Type")) != mediaJSON {
+		return nil
+	}
+	c, err := linkContext(b.r, b.cr)
+	if err != nil {
+		b.linkFailed = true
+		return nil
+	}
+	b.link = c
+	return c
 }
 
 // queryInt reads a non-negative integer parameter.

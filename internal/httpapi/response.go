@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"net/http"
 	"strconv"
 	"strings"
@@ -121,20 +120,22 @@ func (o *output) setContentHeaders(w http.ResponseWriter) {
 
 // writeEntity answers with one entity.
 func (o *output) writeEntity(w http.ResponseWriter, e *ngsild.Entity) {
-	var body []byte
+	buf := getBodyBuffer()
+	defer putBodyBuffer(buf)
 	if o.media == mediaGeoJSON {
-		body = ngsild.RenderGeoJSONFeature(e, o.render, o.geoProperty)
+		buf.Write(ngsild.RenderGeoJSONFeature(e, o.render, o.geoProperty))
 	} else {
-		body = ngsild.Render(e, o.render)
+		ngsild.AppendEntity(buf, e, o.render)
 	}
 	o.setContentHeaders(w)
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body)
+	_, _ = w.Write(buf.Bytes())
 }
 
 // writeEntities answers with a list of entities.
 func (o *output) writeEntities(w http.ResponseWriter, entities []*ngsild.Entity) {
-	var buf bytes.Buffer
+	buf := getBodyBuffer()
+	defer putBodyBuffer(buf)
 	if o.media == mediaGeoJSON {
 		buf.Write(ngsild.RenderGeoJSON(entities, o.render, o.geoProperty))
 	} else {
@@ -143,7 +144,7 @@ func (o *output) writeEntities(w http.ResponseWriter, entities []*ngsild.Entity)
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			buf.Write(ngsild.Render(e, o.render))
+			ngsild.AppendEntity(buf, e, o.render)
 		}
 		buf.WriteByte(']')
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -43,6 +44,18 @@ var attrKeywords = map[string]bool{
 	"datasetId": true, "observedAt": true, "unitCode": true,
 	"createdAt": true, "modifiedAt": true, "lang": true,
 	"instanceId": true, "deletedAt": true,
+}
+
+// isAttrKeyword reports attrKeywords[k] without a map lookup.
+func isAttrKeyword(k string) bool {
+	switch k {
+	case "type", "value", "object", "languageMap",
+		"datasetId", "observedAt", "unitCode",
+		"createdAt", "modifiedAt", "lang",
+		"instanceId", "deletedAt":
+		return true
+	}
+	return false
 }
 
 // geoPropertyNames are the GeoProperties known without an explicit type.
@@ -87,11 +100,12 @@ func ParseFragment(m map[string]any, expand func(term string) string, now time.T
 }
 
 func (p *parser) entity(m map[string]any, full bool) (*Entity, error) {
-	e := &Entity{CreatedAt: p.now, ModifiedAt: p.now, Attrs: map[string][]*Attribute{}}
+	e := &Entity{CreatedAt: p.now, ModifiedAt: p.now, Attrs: make(map[string][]*Attribute, len(m))}
 	if err := p.header(e, m, full); err != nil {
 		return nil, err
 	}
-	for _, k := range sortedKeys(m) {
+	var buf [32]string
+	for _, k := range appendSortedKeys(buf[:0], m) {
 		switch k {
 		case "id", "type", "@context", "createdAt", "modifiedAt", "deletedAt":
 			continue
@@ -145,7 +159,10 @@ func (p *parser) types(v any) ([]string, error) {
 	var terms []string
 	switch x := v.(type) {
 	case string:
-		terms = []string{x}
+		if err := checkTypeName(x); err != nil {
+			return nil, err
+		}
+		return []string{p.expand(x)}, nil
 	case []any:
 		for _, t := range x {
 			s, ok := t.(string)
@@ -183,11 +200,12 @@ func (p *parser) instances(v any, name, term string, depth int) ([]*Attribute, e
 	}
 	arr, ok := v.([]any)
 	if !ok || !allObjects(arr) {
-		a, err := p.attribute(v, name, term, depth)
-		if err != nil {
+		box := &attrBox{}
+		box.list[0] = &box.a
+		if err := p.attributeInto(&box.a, v, name, term, depth); err != nil {
 			return nil, err
 		}
-		return []*Attribute{a}, nil
+		return box.list[:], nil
 	}
 	list := make([]*Attribute, 0, len(arr))
 	seen := map[string]bool{}
@@ -219,28 +237,45 @@ func allObjects(arr []any) bool {
 	return true
 }
 
+// attrBox holds a single attribute instance and the list that holds it,
+// allocated together.
+type attrBox struct {
+	list [1]*Attribute
+	a    Attribute
+}
+
 // attribute parses one attribute instance in normalized or concise form.
 func (p *parser) attribute(v any, name, term string, depth int) (*Attribute, error) {
-	a := &Attribute{CreatedAt: p.now, ModifiedAt: p.now}
+	a := &Attribute{}
+	if err := p.attributeInto(a, v, name, term, depth); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// attributeInto parses one attribute instance into a.
+func (p *parser) attributeInto(a *Attribute, v any, name, term string, depth int) error {
+	a.CreatedAt, a.ModifiedAt = p.now, p.now
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return p.bareValue(a, v, term)
+		_, err := p.bareValue(a, v, term)
+		return err
 	}
 	typ, err := p.attrType(obj, name, term)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	a.Type = typ
 	if typ == TypeGeoProperty && isBareGeometry(obj) {
-		return a, p.setGeometry(a, obj, term)
+		return p.setGeometry(a, obj, term)
 	}
 	if err := p.mainValue(a, obj, term); err != nil {
-		return nil, err
+		return err
 	}
 	if err := p.metadata(a, obj, term); err != nil {
-		return nil, err
+		return err
 	}
-	return a, p.subAttrs(a, obj, term, depth)
+	return p.subAttrs(a, obj, term, depth)
 }
 
 // bareValue handles a concise attribute written as its value alone.
@@ -365,9 +400,12 @@ func (p *parser) setGeometry(a *Attribute, v any, term string) error {
 	if _, ok := obj["type"].(string); !ok {
 		return badData("attribute %q: GeoJSON geometry has no type", term)
 	}
-	raw, err := json.Marshal(obj)
-	if err != nil {
-		return badData("attribute %q: invalid GeoJSON geometry", term)
+	raw, ok := appendJSON(make([]byte, 0, 64), obj)
+	if !ok {
+		var err error
+		if raw, err = json.Marshal(obj); err != nil {
+			return badData("attribute %q: invalid GeoJSON geometry", term)
+		}
 	}
 	g, err := geo.Parse(raw)
 	if err != nil {
@@ -432,8 +470,9 @@ func (p *parser) metadata(a *Attribute, obj map[string]any, term string) error {
 
 // subAttrs parses every non-keyword member as a sub-attribute.
 func (p *parser) subAttrs(a *Attribute, obj map[string]any, term string, depth int) error {
-	for _, k := range sortedKeys(obj) {
-		if attrKeywords[k] {
+	var buf [16]string
+	for _, k := range appendSortedKeys(buf[:0], obj) {
+		if isAttrKeyword(k) {
 			continue
 		}
 		if err := checkName(k); err != nil {
@@ -510,7 +549,7 @@ func checkName(k string) error {
 	if k == "" {
 		return badData("attribute name must not be empty")
 	}
-	if i := strings.IndexFunc(k, forbiddenRune); i >= 0 {
+	if i := indexForbidden(k); i >= 0 {
 		return badData("attribute name %q contains the forbidden character %q", k, k[i:i+1])
 	}
 	return nil
@@ -521,11 +560,34 @@ func checkTypeName(t string) error {
 	if t == "" {
 		return badData("entity type must not be empty")
 	}
-	if i := strings.IndexFunc(t, forbiddenRune); i >= 0 {
+	if i := indexForbidden(t); i >= 0 {
 		return badData("entity type %q contains the forbidden character %q", t, t[i:i+1])
 	}
 	return nil
 }
+
+// indexForbidden is strings.IndexFunc(s, forbiddenRune), with a fast path
+// for ASCII.
+func indexForbidden(s string) int {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return strings.IndexFunc(s, forbiddenRune)
+		}
+		if forbiddenASCII[c] {
+			return i
+		}
+	}
+	return -1
+}
+
+// forbiddenASCII marks the ASCII characters forbiddenRune rejects.
+var forbiddenASCII = func() (t [0x80]bool) {
+	for c := range t {
+		t[c] = forbiddenRune(rune(c))
+	}
+	return t
+}()
 
 func forbiddenRune(r rune) bool {
 	return strings.ContainsRune(`<>"'=;()`, r) || r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f
@@ -557,6 +619,16 @@ func jsonText(v any) string {
 func hasKey(m map[string]any, k string) bool {
 	_, ok := m[k]
 	return ok
+}
+
+// appendSortedKeys appends the keys of m to keys, sorted. With a keys
+// buffer on the caller's stack it does not allocate for small maps.
+func appendSortedKeys[V any](keys []string, m map[string]V) []string {
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 func sortedKeys[V any](m map[string]V) []string {

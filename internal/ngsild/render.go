@@ -223,9 +223,30 @@ func (w *writer) sysAttrs(ob *object, created, modified time.Time) {
 // time writes t as an NGSI-LD timestamp string without allocating.
 func (w *writer) time(t time.Time) {
 	var tmp [40]byte
-	b := append(tmp[:0], '"')
-	b = t.UTC().AppendFormat(b, timeLayout)
-	w.buf.Write(append(b, '"'))
+	w.buf.Write(appendTimestamp(tmp[:0], t))
+}
+
+// appendTimestamp appends t formatted with timeLayout, quoted. It is
+// t.UTC().AppendFormat(timeLayout) written out for the years 0 to 9999.
+func appendTimestamp(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		b = append(b, '"')
+		b = t.AppendFormat(b, timeLayout)
+		return append(b, '"')
+	}
+	hour, min, sec := t.Clock()
+	ms := t.Nanosecond() / 1e6
+	b = append(b, '"',
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+int(month)/10), byte('0'+int(month)%10), '-',
+		byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':',
+		byte('0'+min/10), byte('0'+min%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), '.',
+		byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z', '"')
+	return b
 }
 
 func (w *writer) types(types []string) {

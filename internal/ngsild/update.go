@@ -196,7 +196,13 @@ func mergeAttr(e *Entity, name string, a *Attribute, now time.Time) error {
 // NewEntity returns a copy of e to store as a new entity: createdAt and
 // modifiedAt of the entity and of all its attributes are now.
 func NewEntity(e *Entity, now time.Time) *Entity {
-	n := e.Clone()
+	return NewEntityInPlace(e.Clone(), now)
+}
+
+// NewEntityInPlace is NewEntity without the copy: it stamps e itself and
+// returns it. For callers that own e and do not use it afterwards.
+func NewEntityInPlace(e *Entity, now time.Time) *Entity {
+	n := e
 	n.CreatedAt, n.ModifiedAt = now, now
 	if n.Attrs == nil {
 		n.Attrs = map[string][]*Attribute{}
@@ -213,7 +219,14 @@ func NewEntity(e *Entity, now time.Time) *Entity {
 // 5.6.18): the attributes and types of repl, the createdAt of old and of
 // the attribute instances that existed before.
 func ReplaceEntity(old, repl *Entity, now time.Time) *Entity {
-	r := repl.Clone()
+	return ReplaceEntityInPlace(old, repl.Clone(), now)
+}
+
+// ReplaceEntityInPlace is ReplaceEntity without the copy of repl, which it
+// stamps and returns. For callers that own repl and do not use it
+// afterwards.
+func ReplaceEntityInPlace(old, repl *Entity, now time.Time) *Entity {
+	r := repl
 	r.CreatedAt, r.ModifiedAt = now, now
 	if old != nil {
 		r.CreatedAt = old.CreatedAt
