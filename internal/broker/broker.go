@@ -8,6 +8,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/dothi-city/dothi/internal/bus"
 	"github.com/dothi-city/dothi/internal/ngsild"
 	"github.com/dothi-city/dothi/internal/store"
 )
@@ -19,12 +20,25 @@ import (
 // must not modify them afterwards (reading their ID is fine).
 type Broker struct {
 	store store.Store
+	bus   bus.Bus
 	now   func() time.Time
 }
 
+// Option configures a Broker.
+type Option func(*Broker)
+
+// WithBus publishes every committed change on b.
+func WithBus(b bus.Bus) Option {
+	return func(br *Broker) { br.bus = b }
+}
+
 // New returns a broker over s.
-func New(s store.Store) *Broker {
-	return &Broker{store: s, now: func() time.Time { return time.Now().UTC() }}
+func New(s store.Store, opts ...Option) *Broker {
+	b := &Broker{store: s, now: func() time.Time { return time.Now().UTC() }}
+	for _, o := range opts {
+		o(b)
+	}
+	return b
 }
 
 // change is one entity operation: apply turns the stored entity (nil when
@@ -34,17 +48,46 @@ type change struct {
 	apply func(old *ngsild.Entity, now time.Time) (*ngsild.Entity, error)
 }
 
-// write applies changes in one store write and returns one error per change.
+// write applies changes in one store write, publishes those that were
+// committed, and returns one error per change.
 func (b *Broker) write(ctx context.Context, tenant string, changes []change) ([]error, error) {
 	now := b.now()
 	muts := make([]store.Mutation, len(changes))
+	var done []bus.Change
+	if b.bus != nil {
+		done = make([]bus.Change, len(changes))
+	}
 	for i, c := range changes {
-		apply := c.apply
-		muts[i] = store.Mutation{ID: c.id, Apply: func(old *ngsild.Entity) (*ngsild.Entity, error) {
-			return apply(old, now)
+		apply, id := c.apply, c.id
+		muts[i] = store.Mutation{ID: id, Apply: func(old *ngsild.Entity) (*ngsild.Entity, error) {
+			if done == nil {
+				return apply(old, now)
+			}
+			var before *ngsild.Entity
+			if old != nil {
+				before = old.Clone()
+			}
+			e, err := apply(old, now)
+			done[i] = bus.Change{Tenant: tenant, ID: id, Old: before, New: e, At: now}
+			return e, err
 		}}
 	}
-	return b.store.Write(ctx, tenant, muts)
+	errs, err := b.store.Write(ctx, tenant, muts)
+	if err == nil && done != nil {
+		b.publish(ctx, done, errs)
+	}
+	return errs, err
+}
+
+// publish hands the committed changes to the bus.
+func (b *Broker) publish(ctx context.Context, done []bus.Change, errs []error) {
+	committed := done[:0]
+	for i, c := range done {
+		if errs[i] == nil && (c.Old != nil || c.New != nil) {
+			committed = append(committed, c)
+		}
+	}
+	_ = b.bus.Publish(ctx, committed)
 }
 
 // writeOne applies a single change.

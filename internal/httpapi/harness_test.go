@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dothi-city/dothi/internal/broker"
+	"github.com/dothi-city/dothi/internal/bus"
 	"github.com/dothi-city/dothi/internal/httpapi"
 	"github.com/dothi-city/dothi/internal/jsonld"
 	"github.com/dothi-city/dothi/internal/store/sqlite"
@@ -33,8 +34,10 @@ func newAPI(t *testing.T) *api {
 	if err != nil {
 		t.Fatal(err)
 	}
+	changes := bus.NewLocal()
 	mux := http.NewServeMux()
-	httpapi.RegisterNGSILD(mux, broker.New(st), res, st, httpapi.Options{
+	mux.Handle("GET /api/v1/stream", httpapi.WithTenant(httpapi.Stream(changes, 50*time.Millisecond)))
+	httpapi.RegisterNGSILD(mux, broker.New(st, broker.WithBus(changes)), res, st, httpapi.Options{
 		Limits:   httpapi.QueryLimits{DefaultPageSize: 20, MaxPageSize: 100},
 		MaxBatch: 50,
 	})

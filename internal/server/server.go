@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/dothi-city/dothi/internal/broker"
+	"github.com/dothi-city/dothi/internal/bus"
 	"github.com/dothi-city/dothi/internal/httpapi"
 	"github.com/dothi-city/dothi/internal/jsonld"
 	"github.com/dothi-city/dothi/internal/simulate"
@@ -98,7 +99,8 @@ func (s *Server) routes() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := broker.New(s.store)
+	changes := bus.NewLocal()
+	b := broker.New(s.store, broker.WithBus(changes))
 	s.broker = b
 	mux := http.NewServeMux()
 	httpapi.RegisterNGSILD(mux, b, resolver, s.store, httpapi.Options{
@@ -106,6 +108,7 @@ func (s *Server) routes() (http.Handler, error) {
 		MaxBatch:  s.cfg.Limits.MaxBatch,
 		PublicURL: s.cfg.PublicURL,
 	})
+	mux.Handle("GET /api/v1/stream", httpapi.WithTenant(httpapi.Stream(changes, 15*time.Second)))
 	mux.HandleFunc("GET /healthz", httpapi.Healthz)
 	mux.Handle("GET /readyz", httpapi.Readyz(b))
 	mux.HandleFunc("GET /api/v1/version", httpapi.Version)
