@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dothi-city/dothi/internal/geo"
 	"github.com/dothi-city/dothi/internal/ngsild"
@@ -36,14 +38,251 @@ type docAttr struct {
 	Sub      map[string][]docAttr `json:"s,omitempty"`
 }
 
-// EncodeEntity returns the compact JSON document that stores e.
+// EncodeEntity returns the compact JSON document that stores e: the bytes
+// json.Marshal writes for its docEntity, appended without reflection.
 func EncodeEntity(e *ngsild.Entity) ([]byte, error) {
+	b := make([]byte, 0, 512)
+	b = append(b, `{"id":`...)
+	b = appendString(b, e.ID)
+	if len(e.Types) > 0 {
+		b = append(b, `,"t":[`...)
+		for i, t := range e.Types {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, t)
+		}
+		b = append(b, ']')
+	}
+	b = appendStamp(b, `,"c":`, e.CreatedAt)
+	b = appendStamp(b, `,"m":`, e.ModifiedAt)
+	b, err := appendAttrs(b, `,"a":`, e.Attrs)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '}'), nil
+}
+
+// encodeEntityReflect is EncodeEntity through encoding/json (for tests).
+func encodeEntityReflect(e *ngsild.Entity) ([]byte, error) {
 	attrs, err := encodeAttrs(e.Attrs)
 	if err != nil {
 		return nil, err
 	}
 	d := docEntity{ID: e.ID, Types: e.Types, C: stamp{e.CreatedAt}, M: stamp{e.ModifiedAt}, Attrs: attrs}
 	return json.Marshal(&d)
+}
+
+// appendAttrs appends key and the attributes of m as docAttr lists, keys
+// sorted, or nothing when m is empty.
+func appendAttrs(b []byte, key string, m map[string][]*ngsild.Attribute) ([]byte, error) {
+	if len(m) == 0 {
+		return b, nil
+	}
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	b = append(b, key...)
+	b = append(b, '{')
+	for i, name := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, name)
+		b = append(b, ':')
+		list := m[name]
+		b = append(b, '[')
+		for j, a := range list {
+			if a == nil {
+				return nil, fmt.Errorf("attribute %s: nil instance", name)
+			}
+			if j > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = appendAttr(b, a); err != nil {
+				return nil, fmt.Errorf("attribute %s: %w", name, err)
+			}
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}'), nil
+}
+
+// appendAttr appends a as json.Marshal writes its docAttr.
+func appendAttr(b []byte, a *ngsild.Attribute) ([]byte, error) {
+	b = append(b, `{"t":`...)
+	b = appendString(b, a.Type)
+	if a.Value != nil {
+		b = append(b, `,"v":`...)
+		var err error
+		if b, err = appendValue(b, a.Value); err != nil {
+			return nil, err
+		}
+	}
+	b = appendOptString(b, `,"o":`, a.Object)
+	if a.Geometry != nil {
+		g, err := a.Geometry.MarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		if len(g) > 0 {
+			b = append(b, `,"g":`...)
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, g); err != nil {
+				return nil, err
+			}
+			b = append(b, buf.Bytes()...)
+		}
+	}
+	if len(a.LanguageMap) > 0 {
+		langs := make([]string, 0, len(a.LanguageMap))
+		for l := range a.LanguageMap {
+			langs = append(langs, l)
+		}
+		slices.Sort(langs)
+		b = append(b, `,"l":{`...)
+		for i, l := range langs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, l)
+			b = append(b, ':')
+			b = appendString(b, a.LanguageMap[l])
+		}
+		b = append(b, '}')
+	}
+	b = appendOptString(b, `,"d":`, a.DatasetID)
+	b = appendStamp(b, `,"oa":`, a.ObservedAt)
+	b = appendOptString(b, `,"u":`, a.UnitCode)
+	b = appendStamp(b, `,"c":`, a.CreatedAt)
+	b = appendStamp(b, `,"m":`, a.ModifiedAt)
+	b, err := appendAttrs(b, `,"s":`, a.Sub)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '}'), nil
+}
+
+// appendValue appends a Property value: strings, booleans and valid
+// json.Numbers directly, anything else through json.Marshal.
+func appendValue(b []byte, v any) ([]byte, error) {
+	switch t := v.(type) {
+	case string:
+		return appendString(b, t), nil
+	case bool:
+		return strconv.AppendBool(b, t), nil
+	case json.Number:
+		if simpleNumber(string(t)) {
+			return append(b, t...), nil
+		}
+	}
+	js, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, js...), nil
+}
+
+// simpleNumber reports whether s is an optional minus, digits without a
+// leading zero, an optional fraction and no exponent: a valid JSON number
+// that json.Marshal writes unchanged.
+func simpleNumber(s string) bool {
+	if s != "" && s[0] == '-' {
+		s = s[1:]
+	}
+	if s == "" || (s[0] == '0' && len(s) > 1 && s[1] != '.') {
+		return false
+	}
+	digits, dot := 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && !dot && digits > 0:
+			dot, digits = true, 0
+		default:
+			return false
+		}
+	}
+	return digits > 0
+}
+
+func appendOptString(b []byte, key, s string) []byte {
+	if s == "" {
+		return b
+	}
+	return appendString(append(b, key...), s)
+}
+
+// appendStamp appends key and t as stamp.MarshalJSON writes it, or nothing
+// for the zero time.
+func appendStamp(b []byte, key string, t time.Time) []byte {
+	if t.IsZero() {
+		return b
+	}
+	b = append(b, key...)
+	if y := t.Year(); y > 1678 && y < 2262 {
+		return strconv.AppendInt(b, t.UnixNano(), 10)
+	}
+	return appendString(b, t.Format(time.RFC3339Nano))
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string, escaped as encoding/json
+// escapes it (HTML characters, U+2028 and U+2029, invalid UTF-8 as U+FFFD).
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // DecodeEntity parses a document written by EncodeEntity. Property values

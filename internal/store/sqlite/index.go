@@ -1,9 +1,9 @@
 package sqlite
 
 import (
+	"cmp"
 	"maps"
 	"slices"
-	"sort"
 
 	"github.com/dothi-city/dothi/internal/ngsild"
 )
@@ -15,22 +15,47 @@ const (
 	maxGeoRows = 1 << geoShift
 )
 
-// attrKey is a row of the attrs table.
+// Kinds of attr_index rows. A row of kind kindPresence (value: the
+// attribute type) stands for an attribute instance that has no scalar
+// value; scalar rows hold one value each.
+const (
+	kindPresence = 0
+	kindNum      = 1
+	kindStr      = 2
+	kindBool     = 3
+)
+
+// attrKey is an attribute name and kind of instance (for Summary).
 type attrKey struct{ name, attrType string }
 
-// valueKey identifies a row of attr_values within an entity.
-type valueKey struct {
+// attrRow is a row of attr_index before its name is interned: the
+// presence of an attribute without scalars (kind kindPresence, str is the
+// attribute type) or one scalar value (num for numbers and booleans as
+// 0/1, str for strings).
+type attrRow struct {
 	name string
-	seq  int
-}
-
-// scalar is the indexed value of an attr_values row: exactly one of num,
-// str and boolean is meaningful, by kind.
-type scalar struct {
-	kind byte // 'n', 's' or 'b'
+	kind int8
 	num  float64
 	str  string
-	b    bool
+}
+
+// value returns the attr_index v column of r.
+func (r attrRow) value() any {
+	switch r.kind {
+	case kindNum:
+		return r.num
+	case kindBool:
+		return int64(r.num)
+	}
+	return r.str
+}
+
+// compareValue orders rows of the same name and kind as attr_index does.
+func (r attrRow) compareValue(o attrRow) int {
+	if r.kind == kindNum || r.kind == kindBool {
+		return cmp.Compare(r.num, o.num)
+	}
+	return cmp.Compare(r.str, o.str)
 }
 
 // geoRow is a row of geo_index: a GeoProperty instance's bounding box.
@@ -41,24 +66,26 @@ type geoRow struct {
 
 // entityIndex is what the index tables hold for one entity.
 type entityIndex struct {
-	types  []string
-	attrs  []attrKey
-	values map[valueKey]scalar
-	geos   []geoRow // ordinal = position
+	types []string  // sorted, unique
+	attrs []attrKey // sorted, unique (for Summary counts)
+	rows  []attrRow // unique
+	geos  []geoRow  // ordinal = position
 }
+
+var emptyIndex = &entityIndex{}
 
 // indexOf computes the index rows of e (none for nil).
 func indexOf(e *ngsild.Entity) *entityIndex {
-	x := &entityIndex{values: map[valueKey]scalar{}}
 	if e == nil {
-		return x
+		return emptyIndex
 	}
+	x := &entityIndex{}
 	x.types = slices.Compact(slices.Sorted(slices.Values(e.Types)))
 	names := make([]string, 0, len(e.Attrs))
 	for name := range e.Attrs {
 		names = append(names, name)
 	}
-	sort.Strings(names)
+	slices.Sort(names)
 	for _, name := range names {
 		x.addAttr(name, e.Attrs[name])
 	}
@@ -70,46 +97,69 @@ func indexOf(e *ngsild.Entity) *entityIndex {
 // array elements, Relationship objects, LanguageProperty strings) and
 // GeoProperty boxes.
 func (x *entityIndex) addAttr(name string, list []*ngsild.Attribute) {
-	seen := map[string]bool{}
-	seq := 0
-	add := func(v scalar) {
-		x.values[valueKey{name, seq}] = v
-		seq++
-	}
+	first := len(x.attrs)
+	start := len(x.rows)
 	for _, a := range list {
-		if !seen[a.Type] {
-			seen[a.Type] = true
+		if !slices.Contains(x.attrs[first:], attrKey{name, a.Type}) {
 			x.attrs = append(x.attrs, attrKey{name, a.Type})
+		}
+		scalars := 0
+		add := func(r attrRow) {
+			if r.num != r.num { // NaN compares with nothing
+				return
+			}
+			scalars++
+			r.name = name
+			x.rows = append(x.rows, r)
 		}
 		switch a.Type {
 		case ngsild.TypeRelationship:
-			add(scalar{kind: 's', str: a.Object})
+			add(attrRow{kind: kindStr, str: a.Object})
 		case ngsild.TypeLanguageProperty:
 			for _, lang := range slices.Sorted(maps.Keys(a.LanguageMap)) {
-				add(scalar{kind: 's', str: a.LanguageMap[lang]})
+				add(attrRow{kind: kindStr, str: a.LanguageMap[lang]})
 			}
 		case ngsild.TypeGeoProperty:
 			x.addGeo(name, a)
 		default:
 			flatten(a.Value, add)
 		}
+		if scalars == 0 {
+			// The presence row makes the instance findable by name and type.
+			add(attrRow{kind: kindPresence, str: a.Type})
+		}
+	}
+	slices.SortFunc(x.attrs[first:], func(a, b attrKey) int { return cmp.Compare(a.attrType, b.attrType) })
+	if len(x.rows)-start > 1 {
+		own := x.rows[start:]
+		slices.SortFunc(own, func(a, b attrRow) int {
+			if c := cmp.Compare(a.kind, b.kind); c != 0 {
+				return c
+			}
+			return a.compareValue(b)
+		})
+		x.rows = append(x.rows[:start], slices.Compact(own)...)
 	}
 }
 
 // flatten yields the scalars of a Property value, descending into arrays.
-func flatten(v any, add func(scalar)) {
+func flatten(v any, add func(attrRow)) {
 	switch t := v.(type) {
 	case string:
-		add(scalar{kind: 's', str: t})
+		add(attrRow{kind: kindStr, str: t})
 	case bool:
-		add(scalar{kind: 'b', b: t})
+		b := 0.0
+		if t {
+			b = 1
+		}
+		add(attrRow{kind: kindBool, num: b})
 	case []any:
 		for _, el := range t {
 			flatten(el, add)
 		}
 	default:
 		if f, ok := ngsild.Number(v); ok {
-			add(scalar{kind: 'n', num: f})
+			add(attrRow{kind: kindNum, num: f})
 		}
 	}
 }

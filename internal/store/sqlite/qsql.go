@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/dothi-city/dothi/internal/ngsild/qlang"
@@ -119,7 +120,7 @@ func (c *sqlCond) and(terms []qlang.Expr) (exact, ok bool) {
 }
 
 // plainAttr reports whether s selects the values of a top-level attribute,
-// which is what attrs and attr_values index.
+// which is what attr_index indexes.
 func plainAttr(s *qlang.Selector) bool {
 	return len(s.Path) == 0 && len(s.Keys) == 0 && !s.EntityTime()
 }
@@ -130,9 +131,9 @@ func (c *sqlCond) exists(x *qlang.Exists) bool {
 		return false
 	}
 	if x.Not {
-		c.write("e.pk NOT IN (SELECT pk FROM attrs WHERE name = ?)", x.Attr)
+		c.write("e.pk NOT IN (SELECT pk FROM attr_index WHERE nid = "+nameIDSQL+")", x.Attr)
 	} else {
-		c.write("e.pk IN (SELECT pk FROM attrs WHERE name = ?)", x.Attr)
+		c.write("e.pk IN (SELECT pk FROM attr_index WHERE nid = "+nameIDSQL+")", x.Attr)
 	}
 	return true
 }
@@ -149,10 +150,10 @@ func (c *sqlCond) compare(x *qlang.Compare) bool {
 		return false
 	}
 	if x.Op == qlang.OpNe || x.Op == qlang.OpNotMatch {
-		c.write("(e.pk IN (SELECT pk FROM attrs WHERE name = ?) AND e.pk NOT IN (SELECT pk FROM attr_values WHERE name = ? AND ",
-			x.Attr, x.Attr)
+		c.write("(e.pk IN (SELECT pk FROM attr_index WHERE nid = "+nameIDSQL+
+			") AND e.pk NOT IN (SELECT pk FROM attr_index WHERE nid = "+nameIDSQL+" AND ", x.Attr, x.Attr)
 	} else {
-		c.write("e.pk IN (SELECT pk FROM attr_values WHERE name = ? AND ", x.Attr)
+		c.write("e.pk IN (SELECT pk FROM attr_index WHERE nid = "+nameIDSQL+" AND ", x.Attr)
 	}
 	c.write(hit.sql.String(), hit.args...)
 	if x.Op == qlang.OpNe || x.Op == qlang.OpNotMatch {
@@ -162,12 +163,16 @@ func (c *sqlCond) compare(x *qlang.Compare) bool {
 	return true
 }
 
-// valueHit writes the condition on one attr_values row that mirrors
+// nameIDSQL is the id of the attribute name parameter (NULL, which
+// matches no row, for a name never written).
+const nameIDSQL = "(SELECT id FROM names WHERE name = ?)"
+
+// valueHit writes the condition on one attr_index row that mirrors
 // qlang's hit for the positive form of x's operator.
 func (c *sqlCond) valueHit(x *qlang.Compare) bool {
 	switch {
 	case x.Pattern != nil:
-		c.write("dothi_regexp(?, str)", x.Pattern.String())
+		c.write("kind = "+strconv.Itoa(kindStr)+" AND dothi_regexp(?, v)", x.Pattern.String())
 		return true
 	case x.Range != nil:
 		return c.rangeHit(x.Range)
@@ -180,37 +185,41 @@ func (c *sqlCond) valueHit(x *qlang.Compare) bool {
 	return c.join(" OR ", len(x.Values), func(i int) bool { return c.literal(op, x.Values[i]) })
 }
 
-// literal writes "column op ?" for a literal with an exact SQL comparison.
+// literal writes "kind = k AND v op ?" for a literal with an exact SQL
+// comparison.
 func (c *sqlCond) literal(op string, v qlang.Value) bool {
-	col, arg, ok := column(v)
+	kind, arg, ok := column(v)
 	if ok {
-		c.write(col+op+"?", arg)
+		c.write("(kind = "+strconv.Itoa(kind)+" AND v"+op+"?)", arg)
 	}
 	return ok
 }
 
-// column returns the attr_values column a literal compares with and its
+// column returns the attr_index kind a literal compares with and its
 // parameter. Date and time literals (which also compare with strings that
 // parse as times) have no exact form.
-func column(v qlang.Value) (col string, arg any, ok bool) {
+func column(v qlang.Value) (kind int, arg any, ok bool) {
 	switch v.Kind {
 	case qlang.KindNumber:
-		return "num", v.Num, true
+		return kindNum, v.Num, true
 	case qlang.KindBool:
-		return "bool", v.Bool, true
+		if v.Bool {
+			return kindBool, int64(1), true
+		}
+		return kindBool, int64(0), true
 	case qlang.KindString, qlang.KindURI:
-		return "str", v.Str, true
+		return kindStr, v.Str, true
 	}
-	return "", nil, false
+	return 0, nil, false
 }
 
-// rangeHit writes lo <= value <= hi when both bounds compare with the same column.
+// rangeHit writes lo <= value <= hi when both bounds compare with the same kind.
 func (c *sqlCond) rangeHit(r *qlang.Range) bool {
-	loCol, lo, ok1 := column(r.Lo)
-	hiCol, hi, ok2 := column(r.Hi)
-	if !ok1 || !ok2 || loCol != hiCol {
+	loKind, lo, ok1 := column(r.Lo)
+	hiKind, hi, ok2 := column(r.Hi)
+	if !ok1 || !ok2 || loKind != hiKind {
 		return false
 	}
-	c.write(loCol+" >= ? AND "+loCol+" <= ?", lo, hi)
+	c.write("kind = "+strconv.Itoa(loKind)+" AND v >= ? AND v <= ?", lo, hi)
 	return true
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -80,11 +81,8 @@ func (p *plan) planTypes(tenant string, te qlang.TypeExpr) {
 }
 
 func (p *plan) planAttrs(names []string) {
-	if p.drives {
-		p.add("EXISTS (SELECT 1 FROM attrs WHERE pk = e.pk AND name IN (SELECT value FROM json_each(?)))", jsonList(names))
-		return
-	}
-	p.add("e.pk IN (SELECT pk FROM attrs WHERE name IN (SELECT value FROM json_each(?)))", jsonList(names))
+	p.add("e.pk IN (SELECT pk FROM attr_index WHERE nid IN (SELECT id FROM names WHERE name IN (SELECT value FROM json_each(?))))",
+		jsonList(names))
 	p.drives = true
 }
 
@@ -109,20 +107,32 @@ func (p *plan) planGeo(gq *geo.Query) {
 		prop = ngsild.IRILocation
 	}
 	if minx, miny, maxx, maxy, ok := gq.SearchBounds(); ok {
-		p.add(`e.pk IN (SELECT pk FROM geo_index WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ? AND name = ?)`,
-			maxx, minx, maxy, miny, prop)
+		// Neither name nor pk, auxiliary columns that cost a lookup per
+		// row, are read: the pk is in the id, the Go filter checks the name.
+		p.add(`e.pk IN (SELECT id >> `+strconv.Itoa(geoShift)+` FROM geo_index WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)`,
+			maxx, minx, maxy, miny)
 		p.drives = true
 	} else {
-		p.add("e.pk IN (SELECT pk FROM attrs WHERE name = ? AND attr_type = ?)", prop, ngsild.TypeGeoProperty)
+		p.add("e.pk IN (SELECT pk FROM attr_index WHERE nid = "+nameIDSQL+" AND kind = "+strconv.Itoa(kindPresence)+" AND v = ?)",
+			prop, ngsild.TypeGeoProperty)
 	}
-	p.filters = append(p.filters, func(e *ngsild.Entity) bool {
+	p.filters = append(p.filters, geoFilter(gq))
+}
+
+// geoFilter is the Go filter of a geo-query.
+func geoFilter(gq *geo.Query) func(*ngsild.Entity) bool {
+	prop := gq.Property
+	if prop == "" {
+		prop = ngsild.IRILocation
+	}
+	return func(e *ngsild.Entity) bool {
 		for _, a := range e.Attrs[prop] {
 			if a.Type == ngsild.TypeGeoProperty && gq.Match(a.Geometry) {
 				return true
 			}
 		}
 		return false
-	})
+	}
 }
 
 // Query runs q in one read transaction; see store.Reader. Entities come in
@@ -141,7 +151,11 @@ func (s *Store) Query(ctx context.Context, tenant string, q *store.Query) (*stor
 	if q.Limit == 0 && !q.Count {
 		return res, nil
 	}
+	if typ, ok := pagedByBlocks(q); ok {
+		return s.queryBlocks(ctx, tenant, typ, q)
+	}
 	p := planQuery(tenant, q)
+	sc := planScan(tenant, q)
 	// Statements are prepared before the transaction takes a connection, so
 	// that no reader waits for a pooled connection while holding one.
 	st, err := s.prepareQuery(ctx, p, q)
@@ -149,14 +163,29 @@ func (s *Store) Query(ctx context.Context, tenant string, q *store.Query) (*stor
 		return nil, err
 	}
 	defer st.release()
+	if sc != nil {
+		defer sc.release()
+		if err := sc.prepare(ctx, &s.qcache); err != nil {
+			return nil, err
+		}
+	}
 	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	if p.exact() {
+	useScan := false
+	if sc != nil {
+		if useScan, err = sc.worthIt(ctx, tx, q); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case useScan:
+		err = queryFiltered(ctx, tx, sc.scan, &plan{args: sc.args, filters: sc.filters}, q, res)
+	case p.exact():
 		err = queryExact(ctx, tx, st, p, q, res)
-	} else {
+	default:
 		err = queryFiltered(ctx, tx, st.page, p, q, res)
 	}
 	if err != nil {

@@ -22,12 +22,11 @@ func prepareReads(ctx context.Context, db *sql.DB) (*readStmts, error) {
 	set := &stmtSet{}
 	p := func(q string) *sql.Stmt { return set.prep(ctx, db, q) }
 	r := &readStmts{set: set,
-		entity:   p("SELECT doc FROM entities WHERE tenant = ? AND id = ?"),
-		tenant:   p("SELECT 1 FROM tenants WHERE name = ?"),
-		tenants:  p("SELECT name FROM tenants ORDER BY name"),
-		sumTypes: p("SELECT type, count(*) FROM entity_types WHERE tenant = ? GROUP BY type"),
-		sumAttrs: p(`SELECT t.type, a.name, a.attr_type, count(*) FROM entity_types t
-			JOIN attrs a ON a.pk = t.pk WHERE t.tenant = ? GROUP BY t.type, a.name, a.attr_type`),
+		entity:       p("SELECT doc FROM entities WHERE tenant = ? AND id = ?"),
+		tenant:       p("SELECT 1 FROM tenants WHERE name = ?"),
+		tenants:      p("SELECT name FROM tenants ORDER BY name"),
+		sumTypes:     p("SELECT type, sum(n) FROM type_blocks WHERE tenant = ? AND type != '' GROUP BY type HAVING sum(n) > 0"),
+		sumAttrs:     p("SELECT type, name, attr_type, n FROM attr_counts WHERE tenant = ? AND n > 0"),
 		getContext:   p("SELECT id, url, kind, body, created_at FROM contexts WHERE id = ?"),
 		listContexts: p("SELECT id, url, kind, body, created_at FROM contexts ORDER BY id"),
 	}
@@ -135,7 +134,7 @@ func (s *Store) Tenants(ctx context.Context) ([]string, error) {
 	return out, rows.Err()
 }
 
-// Summary counts types and attributes by SQL aggregation.
+// Summary reads the counts of types and attributes that the writer keeps.
 func (s *Store) Summary(ctx context.Context, tenant string) (*store.Summary, error) {
 	end, err := s.begin()
 	if err != nil {

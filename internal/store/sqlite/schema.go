@@ -6,7 +6,9 @@ import (
 	"fmt"
 )
 
-// migrations[i] brings the schema from user_version i to i+1.
+// migrations[i] brings the schema from user_version i to i+1. Migrations
+// listed in reindexAfter leave the attribute and count tables empty: Open
+// refills them from the stored documents (see writer.reindexAll).
 var migrations = []string{
 	`
 CREATE TABLE tenants(name TEXT PRIMARY KEY) WITHOUT ROWID;
@@ -57,24 +59,71 @@ CREATE TABLE contexts(
 	created_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 `,
+	// Version 2: one narrow attribute index, counts for Summary and deep
+	// pages; fewer, smaller index rows per entity.
+	`
+DROP TABLE attrs;
+DROP TABLE attr_values;
+-- Bounding boxes of GeoProperties; id is pk<<geoShift | ordinal. No
+-- auxiliary columns: the pk is in the id.
+DROP TABLE geo_index;
+CREATE VIRTUAL TABLE geo_index USING rtree(id, minx, maxx, miny, maxy);
+-- Attribute names, interned: index rows hold the small id.
+CREATE TABLE names(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+-- One row per scalar value of a top-level attribute (kind 1 number, 2
+-- string, 3 boolean as 0/1) and per instance without scalar (kind 0, v the
+-- attribute type). Rows are written and deleted by their full key, which
+-- the writer computes from the stored document.
+CREATE TABLE attr_index(
+	nid INTEGER NOT NULL,
+	kind INTEGER NOT NULL,
+	v NOT NULL,
+	pk INTEGER NOT NULL,
+	PRIMARY KEY(nid, kind, v, pk)
+) WITHOUT ROWID;
+-- Entities per tenant, type and block of 4096 pks (type '' counts every
+-- entity of the tenant): counts, and pages at deep offsets without
+-- stepping over every skipped row.
+CREATE TABLE type_blocks(
+	tenant TEXT NOT NULL,
+	type TEXT NOT NULL,
+	block INTEGER NOT NULL,
+	n INTEGER NOT NULL,
+	PRIMARY KEY(tenant, type, block)
+) WITHOUT ROWID;
+-- Entities per tenant, type, attribute and attribute type, for Summary.
+CREATE TABLE attr_counts(
+	tenant TEXT NOT NULL,
+	type TEXT NOT NULL,
+	name TEXT NOT NULL,
+	attr_type TEXT NOT NULL,
+	n INTEGER NOT NULL,
+	PRIMARY KEY(tenant, type, name, attr_type)
+) WITHOUT ROWID;
+`,
 }
 
+// reindexAfter is the version after which the index tables must be
+// rebuilt from the documents.
+const reindexAfter = 2
+
 // migrate applies the migrations the database lacks, each in its own
-// transaction, and records the version in PRAGMA user_version.
-func migrate(ctx context.Context, conn *sql.Conn) error {
+// transaction, and records the version in PRAGMA user_version. reindex is
+// set when the index tables must be rebuilt from the documents.
+func migrate(ctx context.Context, conn *sql.Conn) (reindex bool, err error) {
 	var version int
 	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return err
+		return false, err
 	}
 	if version > len(migrations) {
-		return fmt.Errorf("sqlite: database schema version %d is newer than this program (%d)", version, len(migrations))
+		return false, fmt.Errorf("sqlite: database schema version %d is newer than this program (%d)", version, len(migrations))
 	}
 	for v := version; v < len(migrations); v++ {
 		if err := migrateOne(ctx, conn, v); err != nil {
-			return fmt.Errorf("sqlite: migration to version %d: %w", v+1, err)
+			return false, fmt.Errorf("sqlite: migration to version %d: %w", v+1, err)
 		}
 	}
-	return nil
+	return version > 0 && version < reindexAfter, nil
 }
 
 func migrateOne(ctx context.Context, conn *sql.Conn, v int) (err error) {

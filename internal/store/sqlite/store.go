@@ -2,11 +2,21 @@
 // kept in one SQLite database file (modernc.org/sqlite, no cgo).
 //
 // Entities are stored as compact JSON documents (store.EncodeEntity) with
-// index tables for types, attribute presence, scalar attribute values and
-// GeoProperty bounding boxes (an R-Tree). One writer goroutine owns the only
-// writing connection and merges concurrent Write calls into one transaction
-// (group commit), each mutation inside its own SAVEPOINT; reads use a pool
-// of read-only connections, which WAL mode lets run beside the writer.
+// index tables for types, top-level attribute values and presence
+// (attr_index, one narrow row per scalar, names interned), GeoProperty
+// bounding boxes (an R-Tree) and counts per type (for Summary and deep
+// pages). One writer goroutine owns the only writing connection and merges
+// concurrent Write calls into one transaction (group commit): it loads the
+// touched entities with a few queries, applies the mutations in Go (so a
+// failing mutation writes nothing and needs no savepoint), then writes
+// each entity's net change with multi-row statements, index rows in key
+// order. Reads use a pool of read-only connections, which WAL mode lets run
+// beside the writer; a background connection checkpoints the WAL so that
+// commits do not wait for checkpoints.
+//
+// Memory: SQLite's page cache is per connection, so the store uses about
+// (ReadConns+1) × CacheKiB of cache at most, plus Go's heap; the database
+// file is not memory-mapped.
 package sqlite
 
 import (
@@ -37,7 +47,8 @@ type Options struct {
 	Synchronous string
 	// ReadConns is the size of the read connection pool (default 2×GOMAXPROCS, at least 4).
 	ReadConns int
-	// CacheKiB is the page cache size of each connection in KiB (default 16384).
+	// CacheKiB is the page cache size of each connection (the writer and
+	// each reader) in KiB (default 16384).
 	CacheKiB int
 	// MaxBatch caps the mutations merged into one transaction (default 20000);
 	// a single larger Write still commits as one transaction.
@@ -48,6 +59,7 @@ type Options struct {
 type Store struct {
 	wdb, rdb *sql.DB
 	w        *writer
+	ckpt     *checkpointer
 	reads    *readStmts
 	tenants  sync.Map // names of tenants known to exist
 	qcache   stmtCache
@@ -69,7 +81,7 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	registerFunctions()
 	s := &Store{}
-	if s.wdb, err = sql.Open("sqlite", dsn(path, opts, false)); err != nil {
+	if s.wdb, err = sql.Open("sqlite", dsn(path, opts, modeWrite)); err != nil {
 		return nil, err
 	}
 	s.wdb.SetMaxOpenConns(1)
@@ -90,7 +102,8 @@ func (s *Store) start(path string, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	if err := migrate(ctx, conn); err != nil {
+	reindex, err := migrate(ctx, conn)
+	if err != nil {
 		conn.Close()
 		return err
 	}
@@ -98,7 +111,13 @@ func (s *Store) start(path string, opts Options) error {
 		conn.Close()
 		return err
 	}
-	if s.rdb, err = sql.Open("sqlite", dsn(path, opts, true)); err != nil {
+	if reindex {
+		if err := s.w.reindexAll(ctx); err != nil {
+			s.w.close()
+			return err
+		}
+	}
+	if s.rdb, err = sql.Open("sqlite", dsn(path, opts, modeRead)); err != nil {
 		s.w.close()
 		return err
 	}
@@ -106,6 +125,11 @@ func (s *Store) start(path string, opts Options) error {
 	s.rdb.SetMaxIdleConns(opts.ReadConns)
 	s.qcache.db, s.qcache.stmts = s.rdb, map[string]*sql.Stmt{}
 	if s.reads, err = prepareReads(ctx, s.rdb); err != nil {
+		s.w.close()
+		return err
+	}
+	if s.ckpt, err = startCheckpointer(path, opts); err != nil {
+		s.reads.close()
 		s.w.close()
 		return err
 	}
@@ -134,20 +158,43 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
-// dsn builds the driver name: path plus connection pragmas.
-func dsn(path string, opts Options, readOnly bool) string {
+// Connection roles for dsn.
+const (
+	modeWrite = iota
+	modeRead
+	modeCheckpoint
+)
+
+// dsn builds the driver name: path plus connection pragmas. The page
+// cache is per connection: CacheKiB for the writer and each reader, 1 MiB
+// for the checkpointer. No memory mapping (mmap_size 0): mapped pages would
+// count in the resident memory of the process.
+func dsn(path string, opts Options, mode int) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", opts.CacheKiB))
-	q.Add("_pragma", "temp_store(MEMORY)")
-	if readOnly {
+	cache := opts.CacheKiB
+	if mode == modeCheckpoint {
+		cache = 1024
+	}
+	q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", cache))
+	q.Add("_pragma", "mmap_size(0)")
+	switch mode {
+	case modeRead:
 		q.Add("_pragma", "query_only(1)")
-	} else {
+		// Sorts and IN lists of large queries stay in memory up to the
+		// cache size, then spill to temporary files.
+		q.Add("_pragma", "temp_store(DEFAULT)")
+	case modeWrite:
+		q.Add("_pragma", "temp_store(MEMORY)")
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous("+opts.Synchronous+")")
-		// Checkpoint every 16 MiB of WAL rather than 4 MiB: fewer, larger
-		// checkpoints cost the single writer less.
-		q.Add("_pragma", "wal_autocheckpoint(4000)")
+		// The checkpointer keeps the WAL short; this is the backstop
+		// (64 MiB) should it fall behind. After a checkpoint, the WAL file
+		// is truncated to 64 MiB at most.
+		q.Add("_pragma", "wal_autocheckpoint(16384)")
+		q.Add("_pragma", "journal_size_limit(67108864)")
+	case modeCheckpoint:
+		q.Add("_pragma", "synchronous("+opts.Synchronous+")")
 	}
 	return path + "?" + q.Encode()
 }
@@ -165,9 +212,10 @@ func (s *Store) Close() error {
 	s.closed = true
 	s.closeMu.Unlock()
 	werr := s.w.stop()
+	cerr := s.ckpt.close()
 	s.qcache.close()
 	s.reads.close()
-	return errors.Join(werr, s.rdb.Close(), s.wdb.Close())
+	return errors.Join(werr, cerr, s.rdb.Close(), s.wdb.Close())
 }
 
 // begin marks an operation in progress, which Close waits for; it returns

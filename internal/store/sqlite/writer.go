@@ -33,9 +33,6 @@ type writer struct {
 	maxBatch int
 	tenants  *sync.Map
 	stopped  chan struct{}
-	// broken is set when a savepoint could not be rolled back: the batch's
-	// transaction can no longer be trusted and is rolled back whole.
-	broken error
 	// commits counts committed transactions (for tests).
 	commits atomic.Int64
 }
@@ -93,40 +90,75 @@ func (w *writer) gather(first *request) []*request {
 	return batch
 }
 
-// commit runs batch in one transaction. When the transaction cannot begin
-// or commit, every request fails with that error.
+// commit runs batch in one transaction. Mutations are applied in Go first
+// (an Apply or encoding error is the mutation's own and writes nothing);
+// then the net change of every touched entity is written with batched
+// statements, so no per-mutation savepoint is needed. A failing statement
+// or commit is a failure of the store: the transaction is rolled back and
+// every request of the batch fails with that error.
 func (w *writer) commit(batch []*request) {
 	if _, err := w.tx.begin.Exec(); err != nil {
 		failAll(batch, fmt.Errorf("sqlite: begin: %w", err))
 		return
 	}
-	w.broken = nil
-	var created []string
-	for _, r := range batch {
-		switch {
-		case w.broken != nil:
-		case r.ctx.Err() != nil:
-			r.err = r.ctx.Err()
-		case r.op != nil:
-			r.err = w.savepoint(func() error { return r.op(w.tx) })
-		default:
-			w.runMutations(r, &created)
+	created, err := w.run(batch)
+	if err == nil {
+		if _, err = w.tx.commit.Exec(); err != nil {
+			err = fmt.Errorf("sqlite: commit: %w", err)
 		}
 	}
-	if w.broken != nil {
+	if err != nil {
 		w.tx.rollback.Exec()
-		failAll(batch, fmt.Errorf("sqlite: transaction aborted: %w", w.broken))
+		w.tx.aborted()
+		failAll(batch, err)
 		return
 	}
-	if _, err := w.tx.commit.Exec(); err != nil {
-		w.tx.rollback.Exec()
-		failAll(batch, fmt.Errorf("sqlite: commit: %w", err))
-		return
-	}
+	w.tx.committed()
 	w.commits.Add(1)
 	for _, t := range created {
 		w.tenants.Store(t, true)
 	}
+}
+
+// run does the work of batch inside the open transaction and returns the
+// tenants it created.
+func (w *writer) run(batch []*request) (created []string, err error) {
+	b := newBatchWrites(w.tx)
+	var live []*request
+	for _, r := range batch {
+		switch {
+		case r.ctx.Err() != nil:
+			r.err = r.ctx.Err()
+		case r.op != nil:
+			// Operations on contexts are single statements, atomic by
+			// themselves and independent of entities.
+			r.err = recovered(func() error { return r.op(w.tx) })
+		default:
+			if _, known := w.tenants.Load(r.tenant); !known && !slices.Contains(created, r.tenant) {
+				if err := w.tx.ensureTenant(r.tenant); err != nil {
+					return nil, fmt.Errorf("sqlite: create tenant: %w", err)
+				}
+				created = append(created, r.tenant)
+			}
+			r.errs = make([]error, len(r.muts))
+			for _, m := range r.muts {
+				b.touch(entKey{r.tenant, m.ID})
+			}
+			live = append(live, r)
+		}
+	}
+	if err := b.load(0); err != nil {
+		return nil, fmt.Errorf("sqlite: load: %w", err)
+	}
+	for _, r := range live {
+		for i, m := range r.muts {
+			r.errs[i] = b.mutate(r.tenant, m)
+		}
+	}
+	if err := b.flush(); err != nil {
+		return nil, fmt.Errorf("sqlite: write: %w", err)
+	}
+	return created, nil
 }
 
 func failAll(batch []*request, err error) {
@@ -138,49 +170,6 @@ func failAll(batch []*request, err error) {
 	}
 }
 
-// runMutations creates r's tenant if needed (adding it to created) and
-// applies the mutations of r in order.
-func (w *writer) runMutations(r *request, created *[]string) {
-	r.errs = make([]error, len(r.muts))
-	if _, known := w.tenants.Load(r.tenant); !known && !slices.Contains(*created, r.tenant) {
-		if err := w.tx.ensureTenant(r.tenant); err != nil {
-			failAll([]*request{r}, err)
-			return
-		}
-		*created = append(*created, r.tenant)
-	}
-	for i, m := range r.muts {
-		if w.broken != nil {
-			return
-		}
-		r.errs[i] = w.mutate(r.tenant, m)
-	}
-}
-
-// mutate applies one mutation: it loads the entity, calls Apply, and
-// stores the result inside a savepoint.
-func (w *writer) mutate(tenant string, m store.Mutation) error {
-	cur, err := w.tx.load(tenant, m.ID)
-	if err != nil {
-		return err
-	}
-	oldIdx := indexOf(cur.entity)
-	next, err := safeApply(m, cur.entity)
-	if err != nil {
-		return err
-	}
-	if next != nil && next.ID != m.ID {
-		if next.ID != "" {
-			return ngsild.Errorf(ngsild.ErrBadRequestData, "mutation of %s returned entity %s", m.ID, next.ID)
-		}
-		next.ID = m.ID
-	}
-	if next == nil && cur.pk == 0 {
-		return nil
-	}
-	return w.savepoint(func() error { return w.tx.store(tenant, m.ID, cur.pk, oldIdx, next) })
-}
-
 // safeApply calls m.Apply, turning a panic into an error.
 func safeApply(m store.Mutation, old *ngsild.Entity) (e *ngsild.Entity, err error) {
 	defer func() {
@@ -189,26 +178,6 @@ func safeApply(m store.Mutation, old *ngsild.Entity) (e *ngsild.Entity, err erro
 		}
 	}()
 	return m.Apply(old)
-}
-
-// savepoint runs fn inside a SAVEPOINT, rolled back when fn fails or panics.
-func (w *writer) savepoint(fn func() error) error {
-	if _, err := w.tx.savepoint.Exec(); err != nil {
-		return err
-	}
-	if err := recovered(fn); err != nil {
-		_, rerr := w.tx.rollbackTo.Exec()
-		_, relErr := w.tx.release.Exec()
-		if rerr != nil || relErr != nil {
-			w.broken = errors.Join(rerr, relErr)
-		}
-		return err
-	}
-	if _, err := w.tx.release.Exec(); err != nil {
-		w.broken = err
-		return err
-	}
-	return nil
 }
 
 // recovered calls fn, turning a panic into an error so that the writer
@@ -240,4 +209,78 @@ func (w *writer) stop() error {
 func (w *writer) close() error {
 	w.tx.close()
 	return w.conn.Close()
+}
+
+// reindexAll fills attr_index, geo_index and the count tables from the
+// stored documents, in one transaction, after a migration from schema
+// version 1 (whose entity_types rows stay valid).
+func (w *writer) reindexAll(ctx context.Context) (err error) {
+	if _, err := w.tx.begin.Exec(); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			w.tx.rollback.Exec()
+			w.tx.aborted()
+			err = fmt.Errorf("sqlite: rebuild index: %w", err)
+		}
+	}()
+	type stored struct {
+		pk     int64
+		tenant string
+		doc    []byte
+	}
+	read, err := w.tx.stmtOf(ctx, "SELECT pk, tenant, doc FROM entities WHERE pk > ? ORDER BY pk LIMIT 1000")
+	if err != nil {
+		return err
+	}
+	for after := int64(0); ; {
+		var chunk []stored
+		err := scanRows(ctx, read, []any{after}, func(rows *sql.Rows) error {
+			var s stored
+			err := rows.Scan(&s.pk, &s.tenant, &s.doc)
+			chunk = append(chunk, s)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if len(chunk) == 0 {
+			break
+		}
+		b := newBatchWrites(w.tx)
+		for _, s := range chunk {
+			e, err := store.DecodeEntity(s.doc)
+			if err != nil {
+				return err
+			}
+			idx := indexOf(e)
+			b.count(s.tenant, s.pk, idx, 1)
+			for _, r := range idx.rows {
+				nid, err := w.tx.nameID(r.name)
+				if err != nil {
+					return err
+				}
+				b.attrs = append(b.attrs, attrIns{nid: nid, row: r, pkey: s.pk})
+			}
+			for i, g := range idx.geos {
+				b.geoArgs = append(b.geoArgs, s.pk<<geoShift|int64(i), g.minx, g.maxx, g.miny, g.maxy)
+			}
+		}
+		if err := b.insertAttrs(); err != nil {
+			return err
+		}
+		if err := w.tx.insertRows(insGeoHead, 5, b.geoArgs); err != nil {
+			return err
+		}
+		if err := b.flushCounts(); err != nil {
+			return err
+		}
+		after = chunk[len(chunk)-1].pk
+	}
+	if _, err := w.tx.commit.Exec(); err != nil {
+		return err
+	}
+	w.tx.committed()
+	return nil
 }

@@ -1,28 +1,37 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 
 	"github.com/dothi-city/dothi/internal/ngsild"
 	"github.com/dothi-city/dothi/internal/store"
 )
 
-// writeTx holds the writer connection's prepared statements; its methods
-// run inside the writer's open transaction.
+// writeTx holds the writer connection's prepared statements and the
+// writer's view of the database (interned names, next pk); its methods run
+// inside the writer's open transaction.
 type writeTx struct {
-	stmts                                             *stmtSet
-	load1, insEntity, updEntity, delEntity, insTenant *sql.Stmt
-	insType, delType, delAttr, delAttrs               *sql.Stmt
-	delValue, delValues, insGeo, delGeo               *sql.Stmt
-	insContext, delContext                            *sql.Stmt
-	savepoint, release, rollbackTo                    *sql.Stmt
-	begin, commit, rollback                           *sql.Stmt
-	conn                                              *sql.Conn
-	multi                                             map[multiKey]*sql.Stmt
+	stmts                                     *stmtSet
+	loadMany, updEntity, delEntity, insTenant *sql.Stmt
+	delType, delAttr, delGeo, insName         *sql.Stmt
+	addBlock, dropBlock, addCount, dropCount  *sql.Stmt
+	insContext, delContext                    *sql.Stmt
+	begin, commit, rollback                   *sql.Stmt
+	conn                                      *sql.Conn
+	multi                                     map[multiKey]*sql.Stmt
+	// names maps the committed attribute names to their ids; newNames
+	// holds those interned by the open transaction.
+	names, newNames map[string]int64
+	// nextName and nextPK are the largest name id and entity pk handed out.
+	nextName, nextPK int64
+	rowArgs          []any
 }
 
 // multiKey identifies a prepared multi-row INSERT: its verb and table
@@ -32,30 +41,28 @@ type multiKey struct {
 	cols, rows int
 }
 
-// Multi-row inserts of index rows, chunked by maxRows rows.
+// Multi-row inserts, chunked by maxRows rows.
 const (
-	insAttrsHead  = "INSERT OR IGNORE INTO attrs(pk, name, attr_type) VALUES "
-	putValuesHead = "INSERT OR REPLACE INTO attr_values(pk, name, seq, num, str, bool) VALUES "
-	maxRows       = 32
+	insEntitiesHead = "INSERT INTO entities(pk, tenant, id, doc) VALUES "
+	insTypesHead    = "INSERT OR IGNORE INTO entity_types(tenant, type, pk) VALUES "
+	insAttrsHead    = "INSERT OR IGNORE INTO attr_index(nid, kind, v, pk) VALUES "
+	insGeoHead      = "INSERT INTO geo_index(id, minx, maxx, miny, maxy) VALUES "
+	maxRows         = 64
 )
 
-// insertRows inserts rows (each of cols values) with one statement per
-// maxRows rows.
-func (w *writeTx) insertRows(head string, cols int, rows [][]any) error {
-	for len(rows) > 0 {
-		n := min(len(rows), maxRows)
+// insertRows inserts the rows in args (cols values each) with one
+// statement per maxRows rows.
+func (w *writeTx) insertRows(head string, cols int, args []any) error {
+	for len(args) > 0 {
+		n := min(len(args)/cols, maxRows)
 		st, err := w.multiStmt(multiKey{head, cols, n})
 		if err != nil {
 			return err
 		}
-		args := make([]any, 0, n*cols)
-		for _, r := range rows[:n] {
-			args = append(args, r...)
-		}
-		if _, err := st.Exec(args...); err != nil {
+		if _, err := st.Exec(args[:n*cols]...); err != nil {
 			return err
 		}
-		rows = rows[n:]
+		args = args[n*cols:]
 	}
 	return nil
 }
@@ -110,219 +117,534 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (*writeTx, error) {
 	set := &stmtSet{}
 	p := func(q string) *sql.Stmt { return set.prep(ctx, conn, q) }
 	w := &writeTx{stmts: set, conn: conn, multi: map[multiKey]*sql.Stmt{},
-		load1:      p("SELECT pk, doc FROM entities WHERE tenant = ? AND id = ?"),
-		insEntity:  p("INSERT INTO entities(tenant, id, doc) VALUES(?, ?, ?)"),
-		updEntity:  p("UPDATE entities SET doc = ? WHERE pk = ?"),
-		delEntity:  p("DELETE FROM entities WHERE pk = ?"),
-		insTenant:  p("INSERT OR IGNORE INTO tenants(name) VALUES(?)"),
-		insType:    p("INSERT OR IGNORE INTO entity_types(tenant, type, pk) VALUES(?, ?, ?)"),
-		delType:    p("DELETE FROM entity_types WHERE tenant = ? AND type = ? AND pk = ?"),
-		delAttr:    p("DELETE FROM attrs WHERE pk = ? AND name = ? AND attr_type = ?"),
-		delAttrs:   p("DELETE FROM attrs WHERE pk = ?"),
-		delValue:   p("DELETE FROM attr_values WHERE pk = ? AND name = ? AND seq = ?"),
-		delValues:  p("DELETE FROM attr_values WHERE pk = ?"),
-		insGeo:     p("INSERT INTO geo_index(id, minx, maxx, miny, maxy, pk, name) VALUES(?, ?, ?, ?, ?, ?, ?)"),
-		delGeo:     p("DELETE FROM geo_index WHERE id = ?"),
+		loadMany:  p("SELECT pk, id, doc FROM entities WHERE tenant = ? AND id IN (SELECT value FROM json_each(?))"),
+		updEntity: p("UPDATE entities SET doc = ? WHERE pk = ?"),
+		delEntity: p("DELETE FROM entities WHERE pk = ?"),
+		insTenant: p("INSERT OR IGNORE INTO tenants(name) VALUES(?)"),
+		delType:   p("DELETE FROM entity_types WHERE tenant = ? AND type = ? AND pk = ?"),
+		delAttr:   p("DELETE FROM attr_index WHERE nid = ? AND kind = ? AND v = ? AND pk = ?"),
+		delGeo:    p("DELETE FROM geo_index WHERE id = ?"),
+		insName:   p("INSERT INTO names(id, name) VALUES(?, ?)"),
+		addBlock: p(`INSERT INTO type_blocks(tenant, type, block, n) VALUES(?, ?, ?, ?)
+			ON CONFLICT(tenant, type, block) DO UPDATE SET n = n + excluded.n`),
+		dropBlock: p("DELETE FROM type_blocks WHERE tenant = ? AND type = ? AND block = ? AND n <= 0"),
+		addCount: p(`INSERT INTO attr_counts(tenant, type, name, attr_type, n) VALUES(?, ?, ?, ?, ?)
+			ON CONFLICT(tenant, type, name, attr_type) DO UPDATE SET n = n + excluded.n`),
+		dropCount:  p("DELETE FROM attr_counts WHERE tenant = ? AND type = ? AND name = ? AND attr_type = ? AND n <= 0"),
 		insContext: p("INSERT OR REPLACE INTO contexts(id, url, kind, body, created_at) VALUES(?, ?, ?, ?, ?)"),
 		delContext: p("DELETE FROM contexts WHERE id = ?"),
 		begin:      p("BEGIN IMMEDIATE"),
 		commit:     p("COMMIT"),
 		rollback:   p("ROLLBACK"),
-		savepoint:  p("SAVEPOINT m"),
-		release:    p("RELEASE m"),
-		rollbackTo: p("ROLLBACK TO m"),
 	}
 	if set.err != nil {
 		set.close()
 		return nil, set.err
 	}
+	if err := w.loadState(ctx); err != nil {
+		set.close()
+		return nil, err
+	}
 	return w, nil
 }
 
+// loadState reads the interned names and the largest pk.
+func (w *writeTx) loadState(ctx context.Context) error {
+	w.names, w.newNames = map[string]int64{}, map[string]int64{}
+	rows, err := w.conn.QueryContext(ctx, "SELECT id, name FROM names")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return err
+		}
+		w.names[name] = id
+		w.nextName = max(w.nextName, id)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return w.conn.QueryRowContext(ctx, "SELECT coalesce(max(pk), 0) FROM entities").Scan(&w.nextPK)
+}
+
 func (w *writeTx) close() { w.stmts.close() }
+
+// stmtOf prepares query once on the writing connection (for rare
+// statements, such as the index rebuild's).
+func (w *writeTx) stmtOf(ctx context.Context, query string) (*sql.Stmt, error) {
+	k := multiKey{head: query}
+	if st, ok := w.multi[k]; ok {
+		return st, nil
+	}
+	st, err := w.conn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	w.multi[k] = st
+	w.stmts.list = append(w.stmts.list, st)
+	return st, nil
+}
+
+// committed keeps the names interned by the committed transaction.
+func (w *writeTx) committed() {
+	for name, id := range w.newNames {
+		w.names[name] = id
+	}
+	clear(w.newNames)
+}
+
+// aborted forgets the names interned by the rolled back transaction.
+func (w *writeTx) aborted() { clear(w.newNames) }
+
+// nameID returns the id of an attribute name, interning it if new.
+func (w *writeTx) nameID(name string) (int64, error) {
+	if id, ok := w.names[name]; ok {
+		return id, nil
+	}
+	if id, ok := w.newNames[name]; ok {
+		return id, nil
+	}
+	w.nextName++
+	if _, err := w.insName.Exec(w.nextName, name); err != nil {
+		return 0, err
+	}
+	w.newNames[name] = w.nextName
+	return w.nextName, nil
+}
 
 func (w *writeTx) ensureTenant(tenant string) error {
 	_, err := w.insTenant.Exec(tenant)
 	return err
 }
 
-// current is the stored state of an entity: pk 0 and entity nil when absent.
-type current struct {
-	pk     int64
-	entity *ngsild.Entity
+// entKey identifies an entity.
+type entKey struct{ tenant, id string }
+
+// entState is an entity touched by a batch: as stored when the transaction
+// began (pk0, doc0, idx0) and as the batch's mutations left it so far (pk,
+// ent, doc, idx). A pk of 0 means absent.
+type entState struct {
+	entKey
+	pk0  int64
+	doc0 []byte
+	idx0 *entityIndex // set once doc0 is decoded
+	pk   int64
+	// ent is the entity after the batch's last successful mutation, nil
+	// while the entity is still as stored.
+	ent     *ngsild.Entity
+	doc     []byte
+	idx     *entityIndex
+	changed bool
 }
 
-// load reads and decodes an entity inside the transaction.
-func (w *writeTx) load(tenant, id string) (current, error) {
-	var c current
-	var doc []byte
-	err := w.load1.QueryRow(tenant, id).Scan(&c.pk, &doc)
-	if errors.Is(err, sql.ErrNoRows) {
-		return current{}, nil
-	}
-	if err != nil {
-		return c, err
-	}
-	c.entity, err = store.DecodeEntity(doc)
-	return c, err
+// blockSize is the number of pks per type_blocks row (1 << blockShift).
+const blockShift = 12
+
+type blockKey struct {
+	tenant, typ string
+	block       int64
 }
 
-// store writes next (nil: deletes) in place of the entity pk (0: none),
-// whose index rows are old.
-func (w *writeTx) store(tenant, id string, pk int64, old *entityIndex, next *ngsild.Entity) error {
-	if next == nil {
-		if _, err := w.delEntity.Exec(pk); err != nil {
-			return err
-		}
-		return w.reindex(tenant, pk, old, indexOf(nil))
-	}
-	doc, err := store.EncodeEntity(next)
-	if err != nil {
-		return err
-	}
-	idx := indexOf(next)
-	if len(idx.geos) > maxGeoRows {
-		return ngsild.Errorf(ngsild.ErrBadRequestData, "entity %s has more than %d GeoProperty instances", id, maxGeoRows)
-	}
-	if pk == 0 {
-		res, err := w.insEntity.Exec(tenant, id, doc)
-		if err != nil {
-			return err
-		}
-		if pk, err = res.LastInsertId(); err != nil {
-			return err
-		}
-	} else if _, err := w.updEntity.Exec(doc, pk); err != nil {
-		return err
-	}
-	return w.reindex(tenant, pk, old, idx)
+type countKey struct {
+	tenant, typ string
+	attr        attrKey
 }
 
-// reindex changes the index rows of pk from old to next, touching only
-// the rows that differ.
-func (w *writeTx) reindex(tenant string, pk int64, old, next *entityIndex) error {
-	if err := w.reindexTypes(tenant, pk, old.types, next.types); err != nil {
-		return err
-	}
-	if err := w.reindexAttrs(pk, old.attrs, next.attrs); err != nil {
-		return err
-	}
-	if err := w.reindexValues(pk, old.values, next.values); err != nil {
-		return err
-	}
-	return w.reindexGeo(pk, old.geos, next.geos)
+// attrIns is an attr_index row to insert.
+type attrIns struct {
+	nid  int64
+	row  attrRow
+	pkey int64
 }
 
-func (w *writeTx) reindexTypes(tenant string, pk int64, old, next []string) error {
-	for _, t := range minus(old, next) {
-		if _, err := w.delType.Exec(tenant, t, pk); err != nil {
-			return err
-		}
+// batchWrites collects the net changes of a batch and writes them with
+// few statements: deletions and updates first, then multi-row inserts of
+// the new rows in key order.
+type batchWrites struct {
+	w        *writeTx
+	ents     map[entKey]*entState
+	order    []*entState
+	blocks   map[blockKey]int
+	counts   map[countKey]int
+	entArgs  []any
+	typeArgs []any
+	geoArgs  []any
+	attrs    []attrIns
+}
+
+func newBatchWrites(w *writeTx) *batchWrites {
+	return &batchWrites{w: w, ents: map[entKey]*entState{}, blocks: map[blockKey]int{}, counts: map[countKey]int{}}
+}
+
+// touch registers an entity the batch will mutate; load reads the ones
+// registered since the last load.
+func (b *batchWrites) touch(k entKey) {
+	if _, ok := b.ents[k]; !ok {
+		st := &entState{entKey: k}
+		b.ents[k] = st
+		b.order = append(b.order, st)
 	}
-	for _, t := range minus(next, old) {
-		if _, err := w.insType.Exec(tenant, t, pk); err != nil {
-			return err
+}
+
+// loadChunk bounds the ids of one load query.
+const loadChunk = 500
+
+// load reads the stored state of every touched entity not loaded yet.
+func (b *batchWrites) load(from int) error {
+	byTenant := map[string][]string{}
+	var tenants []string
+	for _, st := range b.order[from:] {
+		if _, ok := byTenant[st.tenant]; !ok {
+			tenants = append(tenants, st.tenant)
+		}
+		byTenant[st.tenant] = append(byTenant[st.tenant], st.id)
+	}
+	for _, tenant := range tenants {
+		ids := byTenant[tenant]
+		for len(ids) > 0 {
+			n := min(len(ids), loadChunk)
+			if err := b.loadIDs(tenant, ids[:n]); err != nil {
+				return err
+			}
+			ids = ids[n:]
 		}
 	}
 	return nil
 }
 
-func (w *writeTx) reindexAttrs(pk int64, old, next []attrKey) error {
-	if len(next) == 0 && len(old) > 0 {
-		_, err := w.delAttrs.Exec(pk)
+func (b *batchWrites) loadIDs(tenant string, ids []string) error {
+	rows, err := b.w.loadMany.Query(tenant, jsonList(ids))
+	if err != nil {
 		return err
 	}
-	for _, a := range minus(old, next) {
-		if _, err := w.delAttr.Exec(pk, a.name, a.attrType); err != nil {
+	defer rows.Close()
+	for rows.Next() {
+		var pk int64
+		var id string
+		var doc []byte
+		if err := rows.Scan(&pk, &id, &doc); err != nil {
+			return err
+		}
+		if st := b.ents[entKey{tenant, id}]; st != nil {
+			st.pk0, st.pk, st.doc0 = pk, pk, doc
+		}
+	}
+	return rows.Err()
+}
+
+// mutate applies m to its entity's state. Errors are the mutation's own:
+// nothing is written to the database until flush.
+func (b *batchWrites) mutate(tenant string, m store.Mutation) error {
+	st := b.ents[entKey{tenant, m.ID}]
+	var old *ngsild.Entity
+	if st.pk != 0 {
+		if st.ent == nil {
+			e, err := store.DecodeEntity(st.doc0)
+			if err != nil {
+				return err
+			}
+			if st.idx0 == nil {
+				st.idx0 = indexOf(e)
+			}
+			old = e
+		} else {
+			old = st.ent.Clone()
+		}
+	}
+	next, err := safeApply(m, old)
+	if err != nil {
+		return err
+	}
+	if next == nil {
+		if st.pk != 0 {
+			st.pk, st.ent, st.doc, st.idx, st.changed = 0, nil, nil, emptyIndex, true
+		}
+		return nil
+	}
+	if next.ID != m.ID {
+		if next.ID != "" {
+			return ngsild.Errorf(ngsild.ErrBadRequestData, "mutation of %s returned entity %s", m.ID, next.ID)
+		}
+		next.ID = m.ID
+	}
+	var doc []byte
+	var idx *entityIndex
+	err = recovered(func() (err error) {
+		if doc, err = store.EncodeEntity(next); err != nil {
+			return err
+		}
+		idx = indexOf(next)
+		return checkIndex(m.ID, idx)
+	})
+	if err != nil {
+		return err
+	}
+	if st.pk == 0 {
+		b.w.nextPK++
+		st.pk = b.w.nextPK
+	}
+	st.ent, st.doc, st.idx, st.changed = next, doc, idx, true
+	return nil
+}
+
+// checkIndex rejects what the index tables cannot hold, so that writing
+// a valid batch fails only when the store itself does.
+func checkIndex(id string, idx *entityIndex) error {
+	if len(idx.geos) > maxGeoRows {
+		return ngsild.Errorf(ngsild.ErrBadRequestData, "entity %s has more than %d GeoProperty instances", id, maxGeoRows)
+	}
+	for _, g := range idx.geos {
+		for _, f := range []float64{g.minx, g.maxx, g.miny, g.maxy} {
+			if math.IsNaN(f) || math.IsInf(f, 0) {
+				return ngsild.Errorf(ngsild.ErrBadRequestData, "entity %s: GeoProperty %s has non-finite coordinates", id, g.name)
+			}
+		}
+	}
+	return nil
+}
+
+// flush writes the net change of every touched entity and the counts.
+func (b *batchWrites) flush() error {
+	for _, st := range b.order {
+		if !st.changed {
+			continue
+		}
+		if err := b.write(st); err != nil {
 			return err
 		}
 	}
-	var rows [][]any
-	for _, a := range minus(next, old) {
-		rows = append(rows, []any{pk, a.name, a.attrType})
-	}
-	return w.insertRows(insAttrsHead, 3, rows)
-}
-
-func (w *writeTx) reindexValues(pk int64, old, next map[valueKey]scalar) error {
-	if len(next) == 0 && len(old) > 0 {
-		_, err := w.delValues.Exec(pk)
+	if err := b.w.insertRows(insEntitiesHead, 4, b.entArgs); err != nil {
 		return err
 	}
-	for k := range old {
-		if _, ok := next[k]; !ok {
-			if _, err := w.delValue.Exec(pk, k.name, k.seq); err != nil {
+	if err := b.w.insertRows(insTypesHead, 3, b.typeArgs); err != nil {
+		return err
+	}
+	if err := b.insertAttrs(); err != nil {
+		return err
+	}
+	if err := b.w.insertRows(insGeoHead, 5, sortGeo(b.geoArgs)); err != nil {
+		return err
+	}
+	return b.flushCounts()
+}
+
+// write turns one entity's net change into statements and queued rows.
+func (b *batchWrites) write(st *entState) error {
+	old := st.idx0
+	if old == nil {
+		old = emptyIndex
+	}
+	if st.pk0 != 0 && st.pk == st.pk0 {
+		if _, err := b.w.updEntity.Exec(st.doc, st.pk); err != nil {
+			return err
+		}
+		if !slices.Equal(old.types, st.idx.types) || !slices.Equal(old.attrs, st.idx.attrs) {
+			b.count(st.tenant, st.pk0, old, -1)
+			b.count(st.tenant, st.pk, st.idx, 1)
+		}
+		return b.reindex(st.tenant, st.pk, old, st.idx)
+	}
+	if st.pk0 != 0 {
+		if _, err := b.w.delEntity.Exec(st.pk0); err != nil {
+			return err
+		}
+		b.count(st.tenant, st.pk0, old, -1)
+		if err := b.reindex(st.tenant, st.pk0, old, emptyIndex); err != nil {
+			return err
+		}
+	}
+	if st.pk != 0 {
+		b.entArgs = append(b.entArgs, st.pk, st.tenant, st.id, st.doc)
+		b.count(st.tenant, st.pk, st.idx, 1)
+		return b.reindex(st.tenant, st.pk, emptyIndex, st.idx)
+	}
+	return nil
+}
+
+// count adds sign to the counts of an entity with index x.
+func (b *batchWrites) count(tenant string, pk int64, x *entityIndex, sign int) {
+	block := pk >> blockShift
+	b.blocks[blockKey{tenant, "", block}] += sign
+	for _, t := range x.types {
+		b.blocks[blockKey{tenant, t, block}] += sign
+		for _, a := range x.attrs {
+			b.counts[countKey{tenant, t, a}] += sign
+		}
+	}
+}
+
+// reindex deletes the index rows of pk that old has and next lacks, and
+// queues the inserts of those next has and old lacks.
+func (b *batchWrites) reindex(tenant string, pk int64, old, next *entityIndex) error {
+	for _, t := range minus(old.types, next.types) {
+		if _, err := b.w.delType.Exec(tenant, t, pk); err != nil {
+			return err
+		}
+	}
+	for _, t := range minus(next.types, old.types) {
+		b.typeArgs = append(b.typeArgs, tenant, t, pk)
+	}
+	for _, r := range minus(old.rows, next.rows) {
+		nid, err := b.w.nameID(r.name)
+		if err != nil {
+			return err
+		}
+		if _, err := b.w.delAttr.Exec(nid, r.kind, r.value(), pk); err != nil {
+			return err
+		}
+	}
+	for _, r := range minus(next.rows, old.rows) {
+		nid, err := b.w.nameID(r.name)
+		if err != nil {
+			return err
+		}
+		b.attrs = append(b.attrs, attrIns{nid: nid, row: r, pkey: pk})
+	}
+	for i, g := range old.geos {
+		if i < len(next.geos) && next.geos[i] == g {
+			continue
+		}
+		if _, err := b.w.delGeo.Exec(pk<<geoShift | int64(i)); err != nil {
+			return err
+		}
+	}
+	for i, g := range next.geos {
+		if i < len(old.geos) && old.geos[i] == g {
+			continue
+		}
+		b.geoArgs = append(b.geoArgs, pk<<geoShift|int64(i), g.minx, g.maxx, g.miny, g.maxy)
+	}
+	return nil
+}
+
+// insertAttrs inserts the queued attr_index rows in key order, which
+// keeps the B-tree inserts local.
+func (b *batchWrites) insertAttrs() error {
+	slices.SortFunc(b.attrs, func(x, y attrIns) int {
+		if c := cmp.Compare(x.nid, y.nid); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.row.kind, y.row.kind); c != 0 {
+			return c
+		}
+		if c := x.row.compareValue(y.row); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.pkey, y.pkey)
+	})
+	args := b.w.rowArgs[:0]
+	for _, a := range b.attrs {
+		args = append(args, a.nid, a.row.kind, a.row.value(), a.pkey)
+	}
+	b.w.rowArgs = args[:0]
+	return b.w.insertRows(insAttrsHead, 4, args)
+}
+
+// flushCounts applies the count changes, dropping counts that reach 0.
+func (b *batchWrites) flushCounts() error {
+	for k, d := range b.blocks {
+		if d == 0 {
+			continue
+		}
+		if _, err := b.w.addBlock.Exec(k.tenant, k.typ, k.block, d); err != nil {
+			return err
+		}
+		if d < 0 {
+			if _, err := b.w.dropBlock.Exec(k.tenant, k.typ, k.block); err != nil {
 				return err
 			}
 		}
 	}
-	var rows [][]any
-	for k, v := range next {
-		if o, ok := old[k]; ok && o == v {
+	for k, d := range b.counts {
+		if d == 0 {
 			continue
 		}
-		rows = append(rows, []any{pk, k.name, k.seq, v.numArg(), v.strArg(), v.boolArg()})
-	}
-	return w.insertRows(putValuesHead, 6, rows)
-}
-
-func (w *writeTx) reindexGeo(pk int64, old, next []geoRow) error {
-	for i, g := range old {
-		if i < len(next) && next[i] == g {
-			continue
-		}
-		if _, err := w.delGeo.Exec(pk<<geoShift | int64(i)); err != nil {
+		if _, err := b.w.addCount.Exec(k.tenant, k.typ, k.attr.name, k.attr.attrType, d); err != nil {
 			return err
 		}
-	}
-	for i, g := range next {
-		if i < len(old) && old[i] == g {
-			continue
-		}
-		if _, err := w.insGeo.Exec(pk<<geoShift|int64(i), g.minx, g.maxx, g.miny, g.maxy, pk, g.name); err != nil {
-			return err
+		if d < 0 {
+			if _, err := b.w.dropCount.Exec(k.tenant, k.typ, k.attr.name, k.attr.attrType); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// minus returns the elements of a that are not in b.
-func minus[T comparable](a, b []T) []T {
-	var out []T
-	for _, x := range a {
-		found := false
-		for _, y := range b {
-			if x == y {
-				found = true
-				break
-			}
-		}
-		if !found {
-			out = append(out, x)
-		}
+// sortGeo orders geo_index rows (5 values each) by the Z-order of their
+// boxes' corner, so that consecutive R-Tree inserts descend to the same
+// nodes.
+func sortGeo(args []any) []any {
+	n := len(args) / 5
+	if n < 2 {
+		return args
+	}
+	type row struct {
+		z    uint64
+		vals []any
+	}
+	rows := make([]row, n)
+	for i := range rows {
+		vals := args[i*5 : i*5+5]
+		rows[i] = row{zorder(vals[1].(float64), vals[3].(float64)), vals}
+	}
+	slices.SortFunc(rows, func(a, b row) int { return cmp.Compare(a.z, b.z) })
+	out := make([]any, 0, len(args))
+	for _, r := range rows {
+		out = append(out, r.vals...)
 	}
 	return out
 }
 
-func (v scalar) numArg() any {
-	if v.kind == 'n' {
-		return v.num
+// zorder interleaves the bits of lon and lat quantized to 32 bits.
+func zorder(lon, lat float64) uint64 {
+	q := func(v, lo, hi float64) uint64 {
+		f := (v - lo) / (hi - lo)
+		return uint64(min(max(f, 0), 1) * math.MaxUint32)
 	}
-	return nil
+	return spread(q(lon, -180, 180)) | spread(q(lat, -90, 90))<<1
 }
 
-func (v scalar) strArg() any {
-	if v.kind == 's' {
-		return v.str
-	}
-	return nil
+// spread puts the 32 bits of x at the even bit positions.
+func spread(x uint64) uint64 {
+	x &= 0xFFFFFFFF
+	x = (x | x<<16) & 0x0000FFFF0000FFFF
+	x = (x | x<<8) & 0x00FF00FF00FF00FF
+	x = (x | x<<4) & 0x0F0F0F0F0F0F0F0F
+	x = (x | x<<2) & 0x3333333333333333
+	x = (x | x<<1) & 0x5555555555555555
+	return x
 }
 
-func (v scalar) boolArg() any {
-	if v.kind == 'b' {
-		return v.b
+// minus returns the elements of a that are not in b.
+func minus[T comparable](a, b []T) []T {
+	if len(b) == 0 {
+		return a
 	}
-	return nil
+	if len(a)*len(b) > 256 {
+		set := make(map[T]bool, len(b))
+		for _, y := range b {
+			set[y] = true
+		}
+		var out []T
+		for _, x := range a {
+			if !set[x] {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	var out []T
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // putContext stores c, replacing a context with the same id.
