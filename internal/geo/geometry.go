@@ -72,6 +72,14 @@ type rawGeometry struct {
 // the OGC Simple Features sense (e.g. no self-intersecting polygon rings).
 // Foreign members and "bbox" are accepted and dropped.
 func Parse(data []byte) (*Geometry, error) {
+	if g, ok := parsePoint(data); ok {
+		return g, nil
+	}
+	return parseGeneral(data)
+}
+
+// parseGeneral is Parse without the fast path for Points.
+func parseGeneral(data []byte) (*Geometry, error) {
 	raw, err := decodeRaw(data)
 	if err != nil {
 		return nil, err

@@ -37,14 +37,14 @@ type AttrDeleter interface {
 
 // AppendAttrs handles POST /ngsi-ld/v1/entities/{entityId}/attrs.
 func AppendAttrs(a AttrAppender, cr ContextResolver, now Clock) http.HandlerFunc {
-	return attrsHandler(cr, now, []string{"noOverwrite"}, func(r *http.Request, id string, frag *ngsild.Entity, opts map[string]bool) (ngsild.UpdateResult, error) {
+	return attrsHandler(cr, now, "append", []string{"noOverwrite"}, func(r *http.Request, id string, frag *ngsild.Entity, opts map[string]bool) (ngsild.UpdateResult, error) {
 		return a.AppendAttrs(r.Context(), Tenant(r.Context()), id, frag, opts["noOverwrite"])
 	})
 }
 
 // UpdateAttrs handles PATCH /ngsi-ld/v1/entities/{entityId}/attrs.
 func UpdateAttrs(u AttrUpdater, cr ContextResolver, now Clock) http.HandlerFunc {
-	return attrsHandler(cr, now, nil, func(r *http.Request, id string, frag *ngsild.Entity, _ map[string]bool) (ngsild.UpdateResult, error) {
+	return attrsHandler(cr, now, "update", nil, func(r *http.Request, id string, frag *ngsild.Entity, _ map[string]bool) (ngsild.UpdateResult, error) {
 		return u.UpdateAttrs(r.Context(), Tenant(r.Context()), id, frag)
 	})
 }
@@ -53,7 +53,7 @@ type attrsFunc func(r *http.Request, id string, frag *ngsild.Entity, opts map[st
 
 // attrsHandler answers 204 when every attribute was applied, else 207 with
 // the update result.
-func attrsHandler(cr ContextResolver, now Clock, allowed []string, fn attrsFunc) http.HandlerFunc {
+func attrsHandler(cr ContextResolver, now Clock, verb string, allowed []string, fn attrsFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r)
 		if err != nil {
@@ -65,7 +65,7 @@ func attrsHandler(cr ContextResolver, now Clock, allowed []string, fn attrsFunc)
 			writeError(w, r, err)
 			return
 		}
-		frag, c, err := readFragmentContext(r, cr, now, id)
+		frag, c, err := readFragmentContext(r, cr, now, id, verb)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -84,8 +84,11 @@ func attrsHandler(cr ContextResolver, now Clock, allowed []string, fn attrsFunc)
 }
 
 // readFragmentContext reads the attributes of entity id from the body,
-// with the context they use. A body id other than id is an error.
-func readFragmentContext(r *http.Request, cr ContextResolver, now Clock, id string) (*ngsild.Entity, *jsonld.Context, error) {
+// with the context they use, for the operation verb (append, update or
+// merge). A body id other than id is an error, and so is a body with
+// nothing to apply: no attributes (nor types, except for update, which
+// ignores them).
+func readFragmentContext(r *http.Request, cr ContextResolver, now Clock, id, verb string) (*ngsild.Entity, *jsonld.Context, error) {
 	obj, err := decodeObject(r)
 	if err != nil {
 		return nil, nil, err
@@ -99,7 +102,13 @@ func readFragmentContext(r *http.Request, cr ContextResolver, now Clock, id stri
 		return nil, nil, err
 	}
 	frag, err := ngsild.ParseFragment(obj, c.ExpandTerm, now())
-	return frag, c, err
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(frag.Attrs) == 0 && (verb == "update" || len(frag.Types) == 0) {
+		return nil, nil, badRequest("no attributes to %s: the body has none", verb)
+	}
+	return frag, c, nil
 }
 
 // updateResultJSON renders an UpdateResult with compacted names.

@@ -68,6 +68,9 @@ func applyBatch(r *http.Request, cr ContextResolver, now Clock, max int, op batc
 	buf := getBodyBuffer()
 	defer putBodyBuffer(buf)
 	data, readErr := readBody(r, buf)
+	if err := checkUTF8(data, readErr); err != nil {
+		return nil, err
+	}
 	var texts [][]byte
 	if readErr == nil && parseFromText {
 		texts, _ = ngsild.SplitJSONArray(data)

@@ -35,6 +35,10 @@ func AddContext(cs store.ContextStore, f ContextForgetter, publicURL string) htt
 			writeError(w, r, bodyError(err))
 			return
 		}
+		if err := checkUTF8(raw, nil); err != nil {
+			writeError(w, r, err)
+			return
+		}
 		if _, err := jsonld.Validate(raw); err != nil {
 			writeError(w, r, err)
 			return

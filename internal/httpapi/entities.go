@@ -161,7 +161,7 @@ func MergeEntity(em EntityMerger, cr ContextResolver, now Clock) http.HandlerFun
 			writeError(w, r, err)
 			return
 		}
-		frag, _, err := readFragmentContext(r, cr, now, id)
+		frag, _, err := readFragmentContext(r, cr, now, id, "merge")
 		if err == nil {
 			err = em.MergeEntity(r.Context(), Tenant(r.Context()), id, frag)
 		}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/dothi-city/dothi/internal/jsonld"
 	"github.com/dothi-city/dothi/internal/ngsild"
@@ -61,7 +62,19 @@ func decodeBody(r *http.Request) (any, error) {
 	buf := getBodyBuffer()
 	defer putBodyBuffer(buf)
 	data, readErr := readBody(r, buf)
+	if err := checkUTF8(data, readErr); err != nil {
+		return nil, err
+	}
 	return decodeData(data, readErr)
+}
+
+// checkUTF8 rejects a body (read to its end: readErr is nil) that is not
+// valid UTF-8, which encoding/json would silently turn into U+FFFD.
+func checkUTF8(data []byte, readErr error) error {
+	if readErr == nil && !utf8.Valid(data) {
+		return ngsild.Errorf(ngsild.ErrInvalidRequest, "request body is not valid UTF-8")
+	}
+	return nil
 }
 
 // checkContentType accepts the JSON media types of request bodies.
@@ -191,6 +204,9 @@ func (b *bodyContexts) of(obj map[string]any) (*jsonld.Context, error) {
 		}
 		if b.r.Header.Get("Link") != "" {
 			return nil, badRequest("a Link header to a context is not allowed with Content-Type application/ld+json")
+		}
+		if raw == nil {
+			return nil, badRequest("@context must not be null: give a context URL, object or array")
 		}
 		return b.cr.Resolve(b.r.Context(), raw)
 	}

@@ -60,8 +60,36 @@ type Attribute struct {
 	UnitCode   string
 	CreatedAt  time.Time
 	ModifiedAt time.Time
-	// Sub holds sub-attributes (properties of this attribute) by expanded name.
+	// Sub holds sub-attributes (properties of this attribute) by expanded
+	// name. The objectType of a Relationship is kept here too, under
+	// IRIObjectType (see ObjectType).
 	Sub map[string][]*Attribute
+
+	// nullObservedAt marks a fragment whose observedAt is NGSI-LD Null:
+	// merging it deletes observedAt.
+	nullObservedAt bool
+}
+
+// ObjectType returns the expanded entity types that the objectType member
+// of a Relationship names, nil when it has none.
+func (a *Attribute) ObjectType() []string {
+	ot := a.SubAttr(IRIObjectType)
+	if a.Type != TypeRelationship || ot == nil {
+		return nil
+	}
+	switch v := ot.Value.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, t := range v {
+			if s, ok := t.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 // Attr returns the default instance (no datasetId) of the named attribute,

@@ -207,17 +207,17 @@ func (d *fastDecoder) entity(expand func(string) string, now time.Time) (*Entity
 			e.ID, haveID = s, true
 		case "type":
 			s, ok := d.stringValue(true)
-			if !ok || haveType || s == "" || indexForbidden(s) >= 0 {
+			if !ok || haveType || checkTypeName(s) != nil {
 				return nil, false
 			}
 			e.Types, haveType = []string{expand(s)}, true
 		case "@context", "scope", "createdAt", "modifiedAt", "deletedAt":
 			return nil, false
 		default:
-			if k == "" || indexForbidden(k) >= 0 {
+			name := expand(k)
+			if checkAttrName(k, name) != nil {
 				return nil, false
 			}
-			name := expand(k)
 			if _, dup := e.Attrs[name]; dup {
 				return nil, false
 			}
@@ -348,6 +348,9 @@ func (d *fastDecoder) attribute(a *Attribute, now time.Time) bool {
 	switch typ {
 	case TypeProperty:
 		if seen&sValue == 0 || seen&sObject != 0 || value == nil {
+			return false
+		}
+		if _, bad := numberOutOfRange(value); bad {
 			return false
 		}
 		a.Value = value

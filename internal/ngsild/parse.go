@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dothi-city/dothi/internal/geo"
 )
@@ -19,6 +21,14 @@ const NullURI = "urn:ngsi-ld:null"
 // MaxAttrDepth is how deeply sub-attributes may nest (an attribute of an
 // entity is at depth 1).
 const MaxAttrDepth = 8
+
+// MaxIDLen is the longest URI (entity id, datasetId, Relationship object)
+// accepted, in bytes.
+const MaxIDLen = 2048
+
+// MaxNameLen is the longest attribute or entity type name accepted, in
+// bytes, as written in the request.
+const MaxNameLen = 512
 
 // parseMode tells how strictly attributes are checked.
 type parseMode int
@@ -43,7 +53,7 @@ var attrKeywords = map[string]bool{
 	"type": true, "value": true, "object": true, "languageMap": true,
 	"datasetId": true, "observedAt": true, "unitCode": true,
 	"createdAt": true, "modifiedAt": true, "lang": true,
-	"instanceId": true, "deletedAt": true,
+	"instanceId": true, "deletedAt": true, "objectType": true,
 }
 
 // isAttrKeyword reports attrKeywords[k] without a map lookup.
@@ -52,10 +62,59 @@ func isAttrKeyword(k string) bool {
 	case "type", "value", "object", "languageMap",
 		"datasetId", "observedAt", "unitCode",
 		"createdAt", "modifiedAt", "lang",
-		"instanceId", "deletedAt":
+		"instanceId", "deletedAt", "objectType":
 		return true
 	}
 	return false
+}
+
+// isReservedTerm reports whether an attribute name as written is a JSON-LD
+// keyword or the name of an NGSI-LD member of entities or attributes.
+func isReservedTerm(k string) bool {
+	if k != "" && k[0] == '@' {
+		return true
+	}
+	switch k {
+	case "id", "type", "scope", "createdAt", "modifiedAt", "deletedAt",
+		"observedAt", "unitCode", "datasetId", "instanceId", "lang",
+		"value", "object", "languageMap", "objectType",
+		"vocab", "json", "valueList", "objectList":
+		return true
+	}
+	return false
+}
+
+// isReservedIRI reports whether an expanded attribute name is a JSON-LD
+// keyword or the IRI of an NGSI-LD member of entities or attributes, which
+// would be rendered under the member's name.
+func isReservedIRI(iri string) bool {
+	if iri != "" && iri[0] == '@' {
+		return true
+	}
+	if len(iri) <= len(CoreNS) || iri[:len(CoreNS)] != CoreNS {
+		return false
+	}
+	switch iri[len(CoreNS):] {
+	case "createdAt", "modifiedAt", "deletedAt", "observedAt", "unitCode",
+		"datasetId", "instanceId", "scope", "lang",
+		"hasValue", "hasObject", "hasLanguageMap", "hasObjectType",
+		"hasVocab", "hasJSON", "hasValueList", "hasObjectList":
+		return true
+	}
+	return false
+}
+
+// IRIObjectType is the expanded name under which the objectType of a
+// Relationship is kept in Attribute.Sub, as a Property whose value is the
+// expanded type (a string) or types ([]any of strings). Attribute names
+// that expand to it are rejected, so it never holds a user sub-attribute.
+const IRIObjectType = CoreNS + "hasObjectType"
+
+// unsupportedTypes are NGSI-LD attribute types the broker does not support
+// yet, with the member that marks each in concise form.
+var unsupportedTypes = [...]struct{ typ, member string }{
+	{"VocabProperty", "vocab"}, {"JsonProperty", "json"},
+	{"ListProperty", "valueList"}, {"ListRelationship", "objectList"},
 }
 
 // geoPropertyNames are the GeoProperties known without an explicit type.
@@ -92,7 +151,11 @@ func ParseEntity(m map[string]any, expand func(term string) string, now time.Tim
 // merge, partial update or replace of attributes. id and type are optional
 // (checked when present). Attributes may be partial: an attribute may omit
 // its type and value so that only the members given are merged, and null
-// becomes NGSI-LD Null. The update functions check that an attribute they
+// (also for a language of a languageMap, unitCode and observedAt) becomes
+// NGSI-LD Null. An attribute object without a type keeps the type of the
+// existing attribute: its "value" is left untyped and the update functions
+// resolve it (a GeoJSON geometry for a GeoProperty, a Property when there
+// is no attribute yet). The update functions check that an attribute they
 // add or replace whole is complete.
 func ParseFragment(m map[string]any, expand func(term string) string, now time.Time) (*Entity, error) {
 	p := &parser{expand: expand, now: now, mode: modePartial}
@@ -112,10 +175,10 @@ func (p *parser) entity(m map[string]any, full bool) (*Entity, error) {
 		case "scope":
 			return nil, badData("scope is not supported")
 		}
-		if err := checkName(k); err != nil {
+		name := p.expand(k)
+		if err := checkAttrName(k, name); err != nil {
 			return nil, err
 		}
-		name := p.expand(k)
 		if _, dup := e.Attrs[name]; dup {
 			return nil, badData("attribute %q given twice (as %q)", name, k)
 		}
@@ -135,8 +198,8 @@ func (p *parser) header(e *Entity, m map[string]any, full bool) error {
 		if !ok {
 			return badData("entity id must be a string")
 		}
-		if !isURI(s) {
-			return badData("entity id %q is not an absolute URI", s)
+		if err := uriError(s); err != nil {
+			return badData("entity id %s is not an absolute URI: %v", quoteShort(s), err)
 		}
 		e.ID = s
 	} else if full {
@@ -275,7 +338,52 @@ func (p *parser) attributeInto(a *Attribute, v any, name, term string, depth int
 	if err := p.metadata(a, obj, term); err != nil {
 		return err
 	}
-	return p.subAttrs(a, obj, term, depth)
+	if err := p.subAttrs(a, obj, term, depth); err != nil {
+		return err
+	}
+	if v, ok := obj["objectType"]; ok {
+		return p.objectType(a, v, term)
+	}
+	return nil
+}
+
+// objectType keeps the objectType member of a Relationship (an entity type
+// name or an array of them) in a.Sub under IRIObjectType.
+func (p *parser) objectType(a *Attribute, v any, term string) error {
+	if a.Type != TypeRelationship && !(a.Type == "" && p.mode == modePartial) {
+		return badData("attribute %q: objectType is only allowed on a Relationship", term)
+	}
+	var val any
+	switch x := v.(type) {
+	case string:
+		if err := checkTypeName(x); err != nil {
+			return badData("attribute %q: objectType: %s", term, err.Detail)
+		}
+		val = p.expand(x)
+	case []any:
+		if len(x) == 0 {
+			return badData("attribute %q: objectType must not be empty", term)
+		}
+		types := make([]any, len(x))
+		for i, t := range x {
+			s, ok := t.(string)
+			if !ok {
+				return badData("attribute %q: objectType must be a type name or an array of type names, not %s", term, jsonText(v))
+			}
+			if err := checkTypeName(s); err != nil {
+				return badData("attribute %q: objectType: %s", term, err.Detail)
+			}
+			types[i] = p.expand(s)
+		}
+		val = types
+	default:
+		return badData("attribute %q: objectType must be a type name or an array of type names, not %s", term, jsonText(v))
+	}
+	if a.Sub == nil {
+		a.Sub = map[string][]*Attribute{}
+	}
+	a.Sub[IRIObjectType] = []*Attribute{{Type: TypeProperty, Value: val, CreatedAt: p.now, ModifiedAt: p.now}}
+	return nil
 }
 
 // bareValue handles a concise attribute written as its value alone.
@@ -286,6 +394,9 @@ func (p *parser) bareValue(a *Attribute, v any, term string) (*Attribute, error)
 			return a, nil
 		}
 		return nil, badData("attribute %q: a Property value must not be null", term)
+	}
+	if err := checkNumbers(v, term); err != nil {
+		return nil, err
 	}
 	a.Type, a.Value = TypeProperty, v
 	return a, nil
@@ -302,6 +413,11 @@ func (p *parser) attrType(obj map[string]any, name, term string) (string, error)
 		if geoJSONTypes[s] {
 			return TypeGeoProperty, nil
 		}
+		for _, u := range unsupportedTypes {
+			if s == u.typ {
+				return "", badData("attribute %q: %s is not supported yet", term, s)
+			}
+		}
 		return "", badData("attribute %q: type must be Property, Relationship, GeoProperty or LanguageProperty, not %s", term, jsonText(t))
 	}
 	switch {
@@ -311,10 +427,18 @@ func (p *parser) attrType(obj map[string]any, name, term string) (string, error)
 		return TypeLanguageProperty, nil
 	case obj["value"] != nil && geoPropertyNames[name]:
 		return TypeGeoProperty, nil
-	case hasKey(obj, "value") || p.mode == modeFull:
+	}
+	for _, u := range unsupportedTypes {
+		if hasKey(obj, u.member) {
+			return "", badData("attribute %q: %s (an attribute with %s) is not supported yet", term, u.typ, u.member)
+		}
+	}
+	if p.mode == modeFull {
 		return TypeProperty, nil
 	}
-	return "", nil // partial: type left to the existing attribute
+	// Partial: the type is left to the existing attribute (a Property when
+	// there is none), so that a new value for a GeoProperty stays one.
+	return "", nil
 }
 
 // isBareGeometry reports whether obj is a GeoJSON geometry itself rather
@@ -342,6 +466,9 @@ func (p *parser) propertyValue(a *Attribute, obj map[string]any, term string) er
 	v, ok := obj["value"]
 	switch {
 	case ok && v != nil:
+		if err := checkNumbers(v, term); err != nil {
+			return err
+		}
 		a.Value = v
 	case ok && p.mode == modePartial:
 		a.Value = NullURI
@@ -365,8 +492,11 @@ func (p *parser) relationshipObject(a *Attribute, obj map[string]any, term strin
 		return badData("attribute %q: a Relationship must have an object", term)
 	}
 	s, isStr := v.(string)
-	if !isStr || !isURI(s) {
+	if !isStr {
 		return badData("attribute %q: a Relationship object must be a URI, not %s", term, jsonText(v))
+	}
+	if err := uriError(s); err != nil {
+		return badData("attribute %q: a Relationship object must be a URI, not %s (%v)", term, jsonText(v), err)
 	}
 	a.Object = s
 	return nil
@@ -430,6 +560,9 @@ func (p *parser) languageMap(a *Attribute, obj map[string]any, term string) erro
 	}
 	a.LanguageMap = make(map[string]string, len(m))
 	for lang, text := range m {
+		if text == nil && p.mode == modePartial {
+			text = NullURI // NGSI-LD Null: the merge deletes this language
+		}
 		s, isStr := text.(string)
 		if !isStr {
 			return badData("attribute %q: languageMap value for %q must be a string", term, lang)
@@ -451,7 +584,9 @@ func (p *parser) metadata(a *Attribute, obj map[string]any, term string) error {
 		}
 		a.DatasetID = s
 	}
-	if v, ok := obj["observedAt"]; ok {
+	if v, ok := obj["observedAt"]; ok && p.mode == modePartial && (v == nil || v == NullURI) {
+		a.nullObservedAt = true // NGSI-LD Null: the merge deletes observedAt
+	} else if ok {
 		t, err := parseDateTime(v)
 		if err != nil {
 			return badData("attribute %q: observedAt must be an ISO 8601 date-time in UTC or with an offset, not %s", term, jsonText(v))
@@ -459,6 +594,9 @@ func (p *parser) metadata(a *Attribute, obj map[string]any, term string) error {
 		a.ObservedAt = t
 	}
 	if v, ok := obj["unitCode"]; ok {
+		if v == nil && p.mode == modePartial {
+			v = NullURI // NGSI-LD Null: the merge deletes unitCode
+		}
 		s, isStr := v.(string)
 		if !isStr || s == "" {
 			return badData("attribute %q: unitCode must be a non-empty string, not %s", term, jsonText(v))
@@ -475,10 +613,10 @@ func (p *parser) subAttrs(a *Attribute, obj map[string]any, term string, depth i
 		if isAttrKeyword(k) {
 			continue
 		}
-		if err := checkName(k); err != nil {
-			return err
-		}
 		name := p.expand(k)
+		if err := checkAttrName(k, name); err != nil {
+			return badData("attribute %q: sub-%s", term, err.Detail)
+		}
 		if _, dup := a.Sub[name]; dup {
 			return badData("attribute %q: sub-attribute %q given twice", term, name)
 		}
@@ -511,43 +649,93 @@ func parseDateTime(v any) (time.Time, error) {
 	return t, nil
 }
 
-// ValidateURI checks that s is an absolute URI: a scheme (a letter followed
-// by letters, digits, "+", "-" or "."), a colon and a non-empty rest, with
-// no spaces or control characters.
+// ValidateURI checks that s is an absolute URI (RFC 3986) of at most
+// MaxIDLen bytes: a scheme (a letter followed by letters, digits, "+", "-"
+// or "."), a colon and a non-empty rest, without the characters a URI
+// cannot hold (space, control characters, <, >, ", {, }, |, \, ^ and `;
+// non-ASCII letters are allowed, as in IRIs). It is the one check of entity
+// ids, datasetIds and Relationship objects.
 func ValidateURI(s string) error {
-	if !isURI(s) {
-		return errNotURI
-	}
-	return nil
+	return uriError(s)
 }
 
-var errNotURI = errors.New("not an absolute URI (scheme:rest, without spaces or control characters)")
+var (
+	errNotURI  = errors.New("it is not of the form scheme:rest")
+	errURILong = fmt.Errorf("it is longer than %d bytes", MaxIDLen)
+)
 
-func isURI(s string) bool {
+// isURI reports whether ValidateURI accepts s.
+func isURI(s string) bool { return uriError(s) == nil }
+
+// uriError returns why s is not a URI that ValidateURI accepts, or nil. It
+// does not allocate when s is valid.
+func uriError(s string) error {
+	if len(s) > MaxIDLen {
+		return errURILong
+	}
 	i := strings.IndexByte(s, ':')
 	if i < 1 || i == len(s)-1 {
-		return false
+		return errNotURI
 	}
 	for j := 0; j < i; j++ {
 		c := s[j]
 		isAlpha := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 		if !isAlpha && (j == 0 || !(c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.')) {
-			return false
+			return errNotURI
 		}
 	}
-	for _, r := range s {
-		if r <= ' ' || r == 0x7f || r >= 0x80 && r <= 0x9f {
-			return false
+	for j := 0; j < len(s); j++ {
+		c := s[j]
+		if c < utf8.RuneSelf {
+			if uriForbiddenASCII[c] {
+				return fmt.Errorf("it contains %q, which a URI cannot hold", s[j:j+1])
+			}
+			continue
 		}
+		r, size := utf8.DecodeRuneInString(s[j:])
+		if r == utf8.RuneError && size == 1 {
+			return errors.New("it is not valid UTF-8")
+		}
+		if r <= 0x9f { // C1 control characters
+			return fmt.Errorf("it contains %q, which a URI cannot hold", r)
+		}
+		j += size - 1
 	}
-	return true
+	return nil
 }
 
-// checkName rejects attribute names that are empty or contain a character
-// the spec forbids in names.
-func checkName(k string) error {
-	if k == "" {
+// uriForbiddenASCII marks the ASCII characters that RFC 3986 allows
+// nowhere in a URI: controls, space, and <>"{}|\^`.
+var uriForbiddenASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = c <= ' ' || c == 0x7f || strings.IndexByte("<>\"{}|\\^`", byte(c)) >= 0
+	}
+	return t
+}()
+
+// quoteShort quotes s for an error message, shortened when long.
+func quoteShort(s string) string {
+	if len(s) > 80 {
+		return strconv.Quote(s[:60]) + fmt.Sprintf("... (%d bytes)", len(s))
+	}
+	return strconv.Quote(s)
+}
+
+// checkAttrName rejects an attribute (or sub-attribute) name k, which
+// expands to iri: empty, too long, with a character the spec forbids in
+// names, or reserved (a JSON-LD keyword or an NGSI-LD member name, as
+// written or after expansion), which would be rendered as a duplicate id,
+// type or other member. It does not allocate when the name is valid.
+func checkAttrName(k, iri string) *Problem {
+	switch {
+	case k == "":
 		return badData("attribute name must not be empty")
+	case len(k) > MaxNameLen:
+		return badData("attribute name %s is longer than %d bytes", quoteShort(k), MaxNameLen)
+	case isReservedTerm(k):
+		return badData("attribute name %q is reserved: it is a JSON-LD keyword or an NGSI-LD member name", k)
+	case isReservedIRI(iri):
+		return badData("attribute name %q expands to %q, which is reserved: a JSON-LD keyword or an NGSI-LD member name", k, iri)
 	}
 	if i := indexForbidden(k); i >= 0 {
 		return badData("attribute name %q contains the forbidden character %q", k, k[i:i+1])
@@ -555,15 +743,73 @@ func checkName(k string) error {
 	return nil
 }
 
-// checkTypeName rejects entity type names like checkName.
-func checkTypeName(t string) error {
+// checkTypeName rejects entity type names that are empty, too long or
+// contain a character the spec forbids in names.
+func checkTypeName(t string) *Problem {
 	if t == "" {
 		return badData("entity type must not be empty")
+	}
+	if len(t) > MaxNameLen {
+		return badData("entity type %s is longer than %d bytes", quoteShort(t), MaxNameLen)
 	}
 	if i := indexForbidden(t); i >= 0 {
 		return badData("entity type %q contains the forbidden character %q", t, t[i:i+1])
 	}
 	return nil
+}
+
+// checkNumbers rejects a value holding a JSON number outside the range of
+// a float64 (such as 1e400), which clients and q could not handle.
+func checkNumbers(v any, term string) *Problem {
+	if n, bad := numberOutOfRange(v); bad {
+		return badData("attribute %q: the number %s is outside the range of a 64-bit float", term, quoteShort(string(n)))
+	}
+	return nil
+}
+
+// numberOutOfRange returns the first JSON number in v that overflows a
+// float64.
+func numberOutOfRange(v any) (json.Number, bool) {
+	switch x := v.(type) {
+	case json.Number:
+		if !numberInRange(x) {
+			return x, true
+		}
+	case []any:
+		for _, e := range x {
+			if n, bad := numberOutOfRange(e); bad {
+				return n, true
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if n, bad := numberOutOfRange(e); bad {
+				return n, true
+			}
+		}
+	}
+	return "", false
+}
+
+// numberInRange reports whether the JSON number n is within the range of a
+// float64 (underflow to zero is fine). Without an exponent, a number needs
+// more than 308 digits to overflow, so short ones are not converted.
+func numberInRange(n json.Number) bool {
+	s := string(n)
+	if len(s) <= 300 {
+		exp := false
+		for i := 0; i < len(s); i++ {
+			if s[i] == 'e' || s[i] == 'E' {
+				exp = true
+				break
+			}
+		}
+		if !exp {
+			return true
+		}
+	}
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
 }
 
 // indexForbidden is strings.IndexFunc(s, forbiddenRune), with a fast path

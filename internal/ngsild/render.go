@@ -330,10 +330,16 @@ func (w *writer) keyValue(a *Attribute) {
 	case TypeGeoProperty:
 		w.geometry(a)
 	case TypeLanguageProperty:
+		// As the simplified representation has it: {"languageMap": {...}},
+		// which cannot be mistaken for an object-valued Property; the
+		// text alone when lang picks a language.
 		if _, text, ok := w.pick(a.LanguageMap); ok {
 			w.str(text)
 		} else {
+			ob := w.open()
+			ob.key("languageMap")
 			w.stringMap(a.LanguageMap)
+			ob.close()
 		}
 	default:
 		w.value(a.Value)
@@ -360,6 +366,9 @@ func (w *writer) attr(a *Attribute, name string, inArray bool) {
 	w.mainValue(&ob, a)
 	w.attrMeta(&ob, a)
 	for _, n := range w.sortedNames(a.Sub, false) {
+		if n.iri == IRIObjectType {
+			continue // rendered by mainValue
+		}
 		ob.key(n.term)
 		w.attrList(a.Sub[n.iri], n.iri)
 	}
@@ -401,6 +410,10 @@ func (w *writer) mainValue(ob *object, a *Attribute) {
 	case TypeRelationship:
 		ob.key("object")
 		w.str(a.Object)
+		if types := a.ObjectType(); len(types) > 0 {
+			ob.key("objectType")
+			w.types(types)
+		}
 	case TypeGeoProperty:
 		ob.key("value")
 		w.geometry(a)

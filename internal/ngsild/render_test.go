@@ -71,7 +71,7 @@ func TestRenderConciseKeepsNeededTypes(t *testing.T) {
 func TestRenderKeyValues(t *testing.T) {
 	got := string(Render(mustParse(t, small), RenderOptions{Format: KeyValues, Compact: testCompact}))
 	want := `{"id":"urn:x:1","type":["T","U"],"location":{"type":"Point","coordinates":[1.5,2.5]},"multi":[1,2],` +
-		`"name":{"en":"Hello","en-GB":"Hullo","fr":"Bonjour"},"obj":{"a":[true,null],"b":1},"owner":"urn:p:1","temp":20}`
+		`"name":{"languageMap":{"en":"Hello","en-GB":"Hullo","fr":"Bonjour"}},"obj":{"a":[true,null],"b":1},"owner":"urn:p:1","temp":20}`
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
@@ -118,6 +118,7 @@ func TestRenderLang(t *testing.T) {
 		{"", Normalized, `{"type":"LanguageProperty","languageMap":{"en":"Hello","en-GB":"Hullo","fr":"Bonjour"}}`},
 		{"fr", Concise, `{"value":"Bonjour","lang":"fr"}`},
 		{"fr", KeyValues, `"Bonjour"`},
+		{"", KeyValues, `{"languageMap":{"en":"Hello","en-GB":"Hullo","fr":"Bonjour"}}`},
 	}
 	for _, tt := range tests {
 		if got := name(RenderOptions{Lang: tt.lang, Format: tt.format}); got != tt.want {

@@ -37,11 +37,16 @@ func AppendAttrs(e, frag *Entity, noOverwrite bool, now time.Time) UpdateResult 
 	for _, name := range sortedKeys(frag.Attrs) {
 		updated, reason := false, ""
 		for _, a := range frag.Attrs[name] {
+			i := findInstance(e.Attrs[name], a.DatasetID)
+			a, err := resolveType(a, instanceAt(e.Attrs[name], i), name)
+			if err != nil {
+				reason = AsProblem(err).Detail
+				continue
+			}
 			if err := checkComplete(a); err != "" {
 				reason = err
 				continue
 			}
-			i := findInstance(e.Attrs[name], a.DatasetID)
 			if i >= 0 && noOverwrite {
 				reason = "attribute exists and noOverwrite is set"
 				continue
@@ -71,6 +76,11 @@ func UpdateAttrs(e, frag *Entity, now time.Time) UpdateResult {
 				removeInstance(e, name, i)
 				updated = true
 			default:
+				a, err := resolveType(a, e.Attrs[name][i], name)
+				if err != nil {
+					reason = AsProblem(err).Detail
+					continue
+				}
 				if err := checkComplete(a); err != "" {
 					reason = err
 					continue
@@ -96,6 +106,10 @@ func PartialUpdateAttr(e *Entity, name string, frag *Entity, now time.Time) erro
 		if isNull(a) {
 			return append(list[:i:i], list[i+1:]...), nil
 		}
+		a, err := resolveType(a, list[i], name)
+		if err != nil {
+			return nil, err
+		}
 		return list, mergeInstance(list[i], a, name, false, now)
 	})
 }
@@ -107,6 +121,10 @@ func PartialUpdateAttr(e *Entity, name string, frag *Entity, now time.Time) erro
 // leaving e unchanged on any error.
 func ReplaceAttr(e *Entity, name string, frag *Entity, now time.Time) error {
 	return modifyAttr(e, name, frag, now, func(list []*Attribute, i int, a *Attribute) ([]*Attribute, error) {
+		a, err := resolveType(a, list[i], name)
+		if err != nil {
+			return nil, err
+		}
 		if msg := checkComplete(a); msg != "" {
 			return nil, badData("attribute %s: %s", name, msg)
 		}
@@ -176,6 +194,12 @@ func MergeEntity(e, frag *Entity, now time.Time) error {
 
 func mergeAttr(e *Entity, name string, a *Attribute, now time.Time) error {
 	i := findInstance(e.Attrs[name], a.DatasetID)
+	if !isNull(a) {
+		var err error
+		if a, err = resolveType(a, instanceAt(e.Attrs[name], i), name); err != nil {
+			return err
+		}
+	}
 	switch {
 	case isNull(a):
 		if i >= 0 {
@@ -271,7 +295,10 @@ func mergeInstance(dst, src *Attribute, name string, deep bool, now time.Time) e
 	if err := mergeMain(dst, src, name, deep); err != nil {
 		return err
 	}
-	if !src.ObservedAt.IsZero() {
+	switch {
+	case src.nullObservedAt:
+		dst.ObservedAt = time.Time{}
+	case !src.ObservedAt.IsZero():
 		dst.ObservedAt = src.ObservedAt
 	}
 	switch src.UnitCode {
@@ -295,6 +322,9 @@ func mergeMain(dst, src *Attribute, name string, deep bool) error {
 			return badData("attribute %s: changing its type to %s: %s", name, src.Type, msg)
 		}
 		dst.Type, dst.Value, dst.Object, dst.Geometry, dst.LanguageMap = src.Type, nil, "", nil, nil
+		if dst.Type != TypeRelationship {
+			delete(dst.Sub, IRIObjectType)
+		}
 	}
 	switch {
 	case src.Value != nil && dst.Type == TypeProperty:
@@ -386,7 +416,84 @@ func cleanCopy(a *Attribute) *Attribute {
 	if n.UnitCode == NullURI {
 		n.UnitCode = ""
 	}
+	n.nullObservedAt = false
 	return n
+}
+
+// instanceAt returns list[i], or nil when i < 0.
+func instanceAt(list []*Attribute, i int) *Attribute {
+	if i < 0 {
+		return nil
+	}
+	return list[i]
+}
+
+// resolveType gives the fragment instance a, and its sub-attributes, the
+// type that a fragment leaves out: that of the existing instance prev (nil
+// when there is none), so that an attribute keeps its type. A value for an
+// existing GeoProperty is parsed as a GeoJSON geometry; with no existing
+// instance a value makes a Property. a itself is not changed.
+func resolveType(a, prev *Attribute, name string) (*Attribute, error) {
+	if !untyped(a) {
+		return a, nil
+	}
+	n := *a
+	if n.Type == "" && n.Value != nil && !isNull(&n) {
+		prevType := TypeProperty
+		if prev != nil {
+			prevType = prev.Type
+		}
+		switch prevType {
+		case TypeProperty:
+			n.Type = TypeProperty
+		case TypeGeoProperty:
+			n.Type = TypeGeoProperty
+			if err := (&parser{}).setGeometry(&n, n.Value, name); err != nil {
+				return nil, err
+			}
+			n.Value = nil
+		default:
+			return nil, badData("attribute %s is a %s: a value without a type cannot update it (give the type to change it)", name, prevType)
+		}
+	}
+	if n.Type == "" && n.Sub[IRIObjectType] != nil && (prev == nil || prev.Type != TypeRelationship) {
+		return nil, badData("attribute %s: objectType is only allowed on a Relationship", name)
+	}
+	if len(n.Sub) > 0 {
+		n.Sub = make(map[string][]*Attribute, len(a.Sub))
+		for sub, list := range a.Sub {
+			out := make([]*Attribute, len(list))
+			for i, s := range list {
+				var p *Attribute
+				if prev != nil {
+					p = instance(prev.Sub[sub], s.DatasetID)
+				}
+				r, err := resolveType(s, p, name+"."+sub)
+				if err != nil {
+					return nil, err
+				}
+				out[i] = r
+			}
+			n.Sub[sub] = out
+		}
+	}
+	return &n, nil
+}
+
+// untyped reports whether a or one of its sub-attributes has a value (or
+// an objectType) but no type.
+func untyped(a *Attribute) bool {
+	if a.Type == "" && (a.Value != nil || a.Sub[IRIObjectType] != nil) {
+		return true
+	}
+	for _, list := range a.Sub {
+		for _, s := range list {
+			if untyped(s) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // mergeValue merges JSON objects member by member (null and NGSI-LD Null
