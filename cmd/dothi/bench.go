@@ -24,6 +24,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "length of the PATCH run")
 	fs.IntVar(&cfg.Queries, "queries", 200, "requests per query scenario")
 	target := fs.String("url", "", "benchmark a running server at this URL instead of starting one")
+	fs.StringVar(&cfg.Key, "key", os.Getenv("DOTHI_KEY"), "API key for --url (DOTHI_KEY); a started server gets its own")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
@@ -41,7 +42,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		defer cleanup()
-		cfg.BaseURL, pid = srv.URL, srv.PID()
+		cfg.BaseURL, pid, cfg.Key = srv.URL, srv.PID(), srv.Key
 	}
 	fmt.Fprintf(stdout, "dothi bench: %d entities, batch %d, %d clients, %s, %d CPUs, %s\n", cfg.N, cfg.Batch, cfg.Clients, cfg.Duration, runtime.NumCPU(), runtime.Version())
 	if _, err := bench.Run(ctx, cfg, pid, stdout); err != nil {

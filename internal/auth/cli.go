@@ -25,7 +25,8 @@ const adminUsage = `Usage:
   dothi admin create-user   --data DIR --username U --role ROLE [--name N] [--agency A] [--tenants T1,T2] [--password-stdin]
   dothi admin create-key    --data DIR --role ROLE [--tenant T] [--name N] [--agency A] [--types T1,T2] [--read-only] [--expires 90d]
   dothi admin revoke-key    --data DIR --id ID
-create-user reads the password from the first line of standard input with
+  dothi admin set-password  --data DIR --username U [--password-stdin]
+create-user and set-password read the password from the first line of standard input with
 --password-stdin, else from $DOTHI_PASSWORD, else makes one up and prints
 it. create-key prints the key on the last line; it is shown only once.
 `
@@ -41,6 +42,7 @@ func AdminCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 	cmds := map[string]func(*adminEnv, []string) error{
 		"create-agency": (*adminEnv).createAgency, "create-user": (*adminEnv).createUser,
 		"create-key": (*adminEnv).createKey, "revoke-key": (*adminEnv).revokeKey,
+		"set-password": (*adminEnv).setPassword,
 	}
 	run, ok := cmds[args[0]]
 	if !ok {
@@ -223,6 +225,47 @@ func (e *adminEnv) revokeKey(args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "revoked key %s\n", *id)
 	return e.record("key.revoke", "key:"+*id, nil)
+}
+
+// setPassword changes a user's password (ending their sessions). An
+// official without a second factor is enrolled in TOTP at the same time,
+// since a production server asks officials for a code.
+func (e *adminEnv) setPassword(args []string) error {
+	username := e.fl.String("username", "", "login name")
+	fromStdin := e.fl.Bool("password-stdin", false, "read the password from standard input")
+	if err := e.open(args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	u, err := e.db.UserByName(ctx, strings.ToLower(strings.TrimSpace(*username)))
+	if err != nil {
+		return fmt.Errorf("user %q: %w", *username, err)
+	}
+	password, made, err := e.password(*fromStdin)
+	if err != nil {
+		return err
+	}
+	if err := e.svc.SetPassword(ctx, u.ID, password); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "changed the password of %s (%s)\n", u.Username, u.ID)
+	if e.svc.opt.TOTPRoles[u.Role] && !u.TOTPEnabled {
+		if u, err = e.db.UserByID(ctx, u.ID); err != nil {
+			return err
+		}
+		if u.TOTPSecret, err = NewTOTPSecret(); err != nil {
+			return err
+		}
+		u.TOTPEnabled = true
+		if err := e.db.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "TOTP (add to an authenticator app, shown once): %s\n", TOTPURI(e.svc.opt.Issuer, u.Username, u.TOTPSecret))
+	}
+	if made {
+		fmt.Fprintf(e.stdout, "password (shown once): %s\n", password)
+	}
+	return e.record("user.password", "user:"+u.ID, map[string]string{"username": u.Username})
 }
 
 // splitList splits a comma-separated flag; "" is an empty list.

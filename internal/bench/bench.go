@@ -33,6 +33,8 @@ type Config struct {
 	Duration time.Duration
 	// Queries is the number of requests per query scenario.
 	Queries int
+	// Key is the API key sent as Authorization: Bearer.
+	Key string
 }
 
 // Result is one measured figure.
@@ -55,10 +57,13 @@ func client(conns int) *http.Client {
 }
 
 // do sends one request and drains the answer; it fails on an unexpected status.
-func do(c *http.Client, method, url string, body []byte, want ...int) (time.Duration, error) {
+func do(c *http.Client, key, method, url string, body []byte, want ...int) (time.Duration, error) {
 	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, err
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -107,7 +112,7 @@ func Load(ctx context.Context, cfg Config) (Result, error) {
 			return Result{}, ctx.Err()
 		}
 		n := min(cfg.Batch, cfg.N-i)
-		if _, err := do(c, http.MethodPost, cfg.BaseURL+"/ngsi-ld/v1/entityOperations/upsert", Batch(i, n), 201, 204); err != nil {
+		if _, err := do(c, cfg.Key, http.MethodPost, cfg.BaseURL+"/ngsi-ld/v1/entityOperations/upsert", Batch(i, n), 201, 204); err != nil {
 			return Result{}, err
 		}
 	}
@@ -131,7 +136,7 @@ func Patch(ctx context.Context, cfg Config, n int) (Result, error) {
 			var mine latencies
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				url := cfg.BaseURL + "/ngsi-ld/v1/entities/" + EntityID(rng.IntN(n)) + "/attrs"
-				d, err := do(c, http.MethodPatch, url, patchBody(rng), 204)
+				d, err := do(c, cfg.Key, http.MethodPatch, url, patchBody(rng), 204)
 				if err != nil {
 					failed.Store(err)
 					return
@@ -157,7 +162,7 @@ func Latency(name string, cfg Config, url func(rng *rand.Rand) string) (Result, 
 	rng := rand.New(rand.NewPCG(42, 42))
 	var all latencies
 	for i := 0; i < cfg.Queries; i++ {
-		d, err := do(c, http.MethodGet, cfg.BaseURL+url(rng), nil, 200)
+		d, err := do(c, cfg.Key, http.MethodGet, cfg.BaseURL+url(rng), nil, 200)
 		if err != nil {
 			return Result{}, err
 		}

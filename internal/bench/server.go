@@ -7,18 +7,26 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strings"
 	"time"
 )
 
 // Server is a dothi server process started for a benchmark.
 type Server struct {
 	URL string
+	// Key is an integrator API key for all tenants, made for this server.
+	Key string
 	cmd *exec.Cmd
 }
 
-// StartServer runs `exe serve` on a free loopback port with data in dir and
-// waits until it is ready.
+// StartServer creates an integrator API key in dir (`exe admin
+// create-key`), runs `exe serve` on a free loopback port with data in dir
+// and waits until it is ready.
 func StartServer(ctx context.Context, exe, dir string, extra ...string) (*Server, error) {
+	key, err := CreateKey(ctx, exe, dir, "--role", "integrator", "--tenant", "*", "--name", "bench")
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -31,12 +39,25 @@ func StartServer(ctx context.Context, exe, dir string, extra ...string) (*Server
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", exe, err)
 	}
-	s := &Server{URL: "http://" + addr, cmd: cmd}
+	s := &Server{URL: "http://" + addr, Key: key, cmd: cmd}
 	if err := s.waitReady(ctx, 30*time.Second); err != nil {
 		s.Stop()
 		return nil, err
 	}
 	return s, nil
+}
+
+// CreateKey runs `exe admin create-key --data dir args...` and returns the
+// key, which the command prints on its last line.
+func CreateKey(ctx context.Context, exe, dir string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, exe, append([]string{"admin", "create-key", "--data", dir}, args...)...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("%s admin create-key: %w", exe, err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return strings.TrimSpace(lines[len(lines)-1]), nil
 }
 
 // PID is the server's process id.

@@ -22,6 +22,10 @@ type Broker struct {
 	store store.Store
 	bus   bus.Bus
 	now   func() time.Time
+	// enforce turns on access control (WithAccessControl).
+	enforce bool
+	// auditRead records reads of restricted entities (WithReadAudit).
+	auditRead func(ctx context.Context, tenant, id string)
 }
 
 // Option configures a Broker.
@@ -49,8 +53,13 @@ type change struct {
 }
 
 // write applies changes in one store write, publishes those that were
-// committed, and returns one error per change.
+// committed, and returns one error per change. Under access control each
+// change is checked inside its mutation, against the stored entity.
 func (b *Broker) write(ctx context.Context, tenant string, changes []change) ([]error, error) {
+	g, err := b.guardFor(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
 	now := b.now()
 	muts := make([]store.Mutation, len(changes))
 	var done []bus.Change
@@ -58,16 +67,20 @@ func (b *Broker) write(ctx context.Context, tenant string, changes []change) ([]
 		done = make([]bus.Change, len(changes))
 	}
 	for i, c := range changes {
-		apply, id := c.apply, c.id
+		c, id := c, c.id
+		apply := func(old *ngsild.Entity) (*ngsild.Entity, error) { return c.apply(old, now) }
+		if g != nil {
+			apply = g.wrap(id, apply)
+		}
 		muts[i] = store.Mutation{ID: id, Apply: func(old *ngsild.Entity) (*ngsild.Entity, error) {
 			if done == nil {
-				return apply(old, now)
+				return apply(old)
 			}
 			var before *ngsild.Entity
 			if old != nil {
 				before = old.Clone()
 			}
-			e, err := apply(old, now)
+			e, err := apply(old)
 			done[i] = bus.Change{Tenant: tenant, ID: id, Old: before, New: e, At: now}
 			return e, err
 		}}
@@ -103,18 +116,67 @@ func notFound(id string) error {
 	return ngsild.Errorf(ngsild.ErrResourceNotFound, "entity %s not found", id)
 }
 
-// Entity returns one entity.
+// Entity returns one entity. Under access control an entity the
+// principal may not read is answered as missing.
 func (b *Broker) Entity(ctx context.Context, tenant, id string) (*ngsild.Entity, error) {
-	return b.store.Entity(ctx, tenant, id)
+	g, err := b.guardFor(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	e, err := b.store.Entity(ctx, tenant, id)
+	if err != nil || g == nil {
+		return e, err
+	}
+	if !g.mayRead(e) {
+		return nil, notFound(id)
+	}
+	b.audit(ctx, g, e)
+	return e, nil
 }
 
-// Query returns the entities matching q.
+// Query returns the entities matching q. Under access control the
+// entities the principal may not read are left out, so a page may be
+// shorter than the limit.
 func (b *Broker) Query(ctx context.Context, tenant string, q *store.Query) (*store.Result, error) {
-	return b.store.Query(ctx, tenant, q)
+	g, err := b.guardFor(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	if g != nil {
+		if err := g.checkQueryTypes(q); err != nil {
+			return nil, err
+		}
+	}
+	res, err := b.store.Query(ctx, tenant, q)
+	if err != nil || g == nil {
+		return res, err
+	}
+	kept := res.Entities[:0]
+	for _, e := range res.Entities {
+		if g.mayRead(e) {
+			b.audit(ctx, g, e)
+			kept = append(kept, e)
+		}
+	}
+	if dropped := len(res.Entities) - len(kept); dropped > 0 && res.Count >= 0 {
+		res.Count = max(0, res.Count-dropped)
+	}
+	res.Entities = kept
+	return res, nil
+}
+
+// audit records that the principal read e when e is restricted data.
+func (b *Broker) audit(ctx context.Context, g *guard, e *ngsild.Entity) {
+	if b.auditRead != nil && g.restricted(e) {
+		b.auditRead(ctx, g.tenant, e.ID)
+	}
 }
 
 // Summary describes the types and attributes of a tenant.
 func (b *Broker) Summary(ctx context.Context, tenant string) (*store.Summary, error) {
+	if _, err := b.guardFor(ctx, tenant); err != nil {
+		return nil, err
+	}
 	return b.store.Summary(ctx, tenant)
 }
 

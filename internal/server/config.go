@@ -2,11 +2,14 @@ package server
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/dothi-city/dothi/internal/auth"
 )
 
 // Config is the whole configuration of a dothi server. Its zero value is not
@@ -34,8 +37,79 @@ type Config struct {
 	Demo DemoConfig `yaml:"demo"`
 	// UI configures the web interface.
 	UI UIConfig `yaml:"ui"`
+	// Auth configures accounts and sessions.
+	Auth AuthConfig `yaml:"auth"`
+	// TLS serves HTTPS from certificate files.
+	TLS TLSConfig `yaml:"tls"`
+	// MetricsAddr serves /metrics on a separate listen address (for a
+	// Prometheus on an internal network), without authentication; empty to
+	// serve /metrics on Addr to admins and operators only.
+	MetricsAddr string `yaml:"metricsAddr"`
 	// ShutdownTimeout bounds how long a graceful shutdown waits for requests.
 	ShutdownTimeout time.Duration `yaml:"shutdownTimeout"`
+}
+
+// AuthConfig configures accounts and sessions.
+type AuthConfig struct {
+	// InsecureCookies drops Secure from the session cookie: plain-HTTP
+	// development only (dothi serve --demo turns it on).
+	InsecureCookies bool `yaml:"insecureCookies"`
+	// TrustedProxies are CIDRs of reverse proxies whose X-Forwarded-For is believed.
+	TrustedProxies []string `yaml:"trustedProxies"`
+	// TOTPRoles must log in with a TOTP code; unset: admin, operator, leader
+	// and staff (none in the demo); an empty list: no role.
+	TOTPRoles []string `yaml:"totpRoles"`
+	// SessionTTL is the absolute lifetime of a session (12h).
+	SessionTTL time.Duration `yaml:"sessionTTL"`
+	// IdleTimeout ends a session unused for this long (30m).
+	IdleTimeout time.Duration `yaml:"idleTimeout"`
+}
+
+// TLSConfig names the certificate files of HTTPS.
+type TLSConfig struct {
+	// CertFile is the PEM certificate chain; KeyFile its private key.
+	CertFile string `yaml:"certFile"`
+	KeyFile  string `yaml:"keyFile"`
+}
+
+// Enabled reports whether HTTPS is configured.
+func (t TLSConfig) Enabled() bool { return t.CertFile != "" }
+
+// totpRoles turns the configured list into auth's option: nil for the
+// defaults (no role in the demo, whose accounts have no second factor).
+func (c *Config) totpRoles() (map[auth.Role]bool, error) {
+	if c.Auth.TOTPRoles == nil {
+		if c.Demo.Enabled {
+			return map[auth.Role]bool{}, nil
+		}
+		return nil, nil
+	}
+	roles := map[auth.Role]bool{}
+	for _, name := range c.Auth.TOTPRoles {
+		r, err := auth.ParseRole(name)
+		if err != nil {
+			return nil, fmt.Errorf("config: auth.totpRoles: %w", err)
+		}
+		roles[r] = true
+	}
+	return roles, nil
+}
+
+// trustedProxies parses auth.trustedProxies.
+func (c *Config) trustedProxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range c.Auth.TrustedProxies {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(s); aerr == nil {
+				p = netip.PrefixFrom(a, a.BitLen())
+			} else {
+				return nil, fmt.Errorf("config: auth.trustedProxies: %q is not a CIDR", s)
+			}
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // LogConfig configures the structured log.
@@ -57,7 +131,11 @@ type ContextsConfig struct {
 
 // DemoConfig configures the simulated demo city.
 type DemoConfig struct {
+	// Enabled creates the demo agencies and accounts (see README) and runs
+	// the demo city.
 	Enabled bool `yaml:"enabled"`
+	// AccountsOnly keeps the demo accounts but runs no city (browser tests).
+	AccountsOnly bool `yaml:"accountsOnly"`
 	// Devices is the number of simulated devices; 0 for the named catalogue.
 	Devices int `yaml:"devices"`
 	// Interval between two measurements of every device.
@@ -132,6 +210,18 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("config: demo.devices must be 0 (the named catalogue) or 10 to 100000, not %d", c.Demo.Devices)
 	case c.Demo.Enabled && c.Demo.Interval < 100*time.Millisecond:
 		return fmt.Errorf("config: demo.interval must be at least 100ms")
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		return fmt.Errorf("config: tls needs both certFile and keyFile")
+	}
+	if c.Auth.SessionTTL < 0 || c.Auth.IdleTimeout < 0 {
+		return fmt.Errorf("config: auth durations must not be negative")
+	}
+	if _, err := c.totpRoles(); err != nil {
+		return err
+	}
+	if _, err := c.trustedProxies(); err != nil {
+		return err
 	}
 	if c.Store != "" && !strings.HasPrefix(c.Store, "sqlite:") {
 		return fmt.Errorf("config: store %q is not supported yet (only the embedded store)", c.Store)

@@ -1,9 +1,11 @@
 // Package server assembles a dothi server from its configuration: the
-// store, the context broker, the HTTP API and their lifecycle.
+// store, the context broker, accounts and audit, the HTTP API and their
+// lifecycle.
 package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +21,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/dothi-city/dothi/internal/audit"
+	"github.com/dothi-city/dothi/internal/auth"
+	"github.com/dothi-city/dothi/internal/authhttp"
 	"github.com/dothi-city/dothi/internal/broker"
 	"github.com/dothi-city/dothi/internal/bus"
 	"github.com/dothi-city/dothi/internal/httpapi"
@@ -37,6 +42,16 @@ type Server struct {
 	broker   *broker.Broker
 	handler  http.Handler
 	listener net.Listener
+
+	authDB   *auth.DB
+	audit    *audit.Log
+	auth     *auth.Service
+	authHTTP *authhttp.Handler
+	// demoLogins are the demo accounts, to print at start.
+	demoLogins []DemoLogin
+
+	metrics         http.Handler
+	metricsListener net.Listener
 }
 
 // NewLogger returns the structured logger the configuration asks for.
@@ -63,13 +78,77 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, store: st}
-	s.handler, err = s.routes()
+	if err := s.openAuth(); err != nil {
+		s.closeAll()
+		return nil, err
+	}
+	if cfg.Demo.Enabled {
+		s.demoLogins, err = seedDemoAccounts(context.Background(), s.auth, s.audit)
+	} else {
+		err = refuseDefaultPasswords(context.Background(), s.auth, cfg.Data)
+	}
+	if err == nil {
+		s.handler, err = s.routes()
+	}
 	if err != nil {
-		st.Close()
+		s.closeAll()
 		return nil, err
 	}
 	return s, nil
 }
+
+// openAuth opens the accounts database and the audit log in the data
+// directory and builds the authentication handler.
+func (s *Server) openAuth() error {
+	cfg := s.cfg
+	totp, err := cfg.totpRoles()
+	if err != nil {
+		return err
+	}
+	proxies, err := cfg.trustedProxies()
+	if err != nil {
+		return err
+	}
+	if s.authDB, err = auth.OpenDB(filepath.Join(cfg.Data, auth.FileName)); err != nil {
+		return fmt.Errorf("open accounts: %w", err)
+	}
+	if s.audit, err = audit.Open(filepath.Join(cfg.Data, audit.FileName)); err != nil {
+		return fmt.Errorf("open audit log: %w", err)
+	}
+	s.auth, err = auth.NewService(context.Background(), s.authDB, auth.Options{
+		TOTPRoles: totp, SessionTTL: cfg.Auth.SessionTTL, IdleTimeout: cfg.Auth.IdleTimeout})
+	if err != nil {
+		return fmt.Errorf("accounts: %w", err)
+	}
+	s.authHTTP = authhttp.New(s.auth, authhttp.Options{
+		InsecureCookies: cfg.Auth.InsecureCookies, TrustedProxies: proxies, Audit: s.audit, Log: s.log})
+	return nil
+}
+
+// closeAll closes the store, the accounts database and the audit log,
+// whichever are open, and returns the first error.
+func (s *Server) closeAll() error {
+	var errs []error
+	if s.store != nil {
+		if err := s.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+	}
+	if s.authDB != nil {
+		if err := s.authDB.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close accounts: %w", err))
+		}
+	}
+	if s.audit != nil {
+		if err := s.audit.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close audit log: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// DemoLogins returns the demo accounts (with --demo), to tell how to log in.
+func (s *Server) DemoLogins() []DemoLogin { return s.demoLogins }
 
 func openStore(cfg Config) (store.Store, error) {
 	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
@@ -86,7 +165,9 @@ func openStore(cfg Config) (store.Store, error) {
 	return st, nil
 }
 
-// routes builds the whole HTTP handler.
+// routes builds the whole HTTP handler. Every request is authenticated
+// (API key or session cookie, with CSRF protection for cookies); the
+// NGSI-LD API needs a principal and the broker decides each entity.
 func (s *Server) routes() (http.Handler, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -100,23 +181,34 @@ func (s *Server) routes() (http.Handler, error) {
 		return nil, err
 	}
 	changes := bus.NewLocal()
-	b := broker.New(s.store, broker.WithBus(changes))
+	b := broker.New(s.store, broker.WithBus(changes), broker.WithAccessControl(), broker.WithReadAudit(s.auditRead))
 	s.broker = b
-	mux := http.NewServeMux()
-	httpapi.RegisterNGSILD(mux, b, resolver, s.store, httpapi.Options{
+	ngsi := http.NewServeMux()
+	httpapi.RegisterNGSILD(ngsi, b, resolver, s.store, httpapi.Options{
 		Limits:    httpapi.QueryLimits{DefaultPageSize: 20, MaxPageSize: s.cfg.Limits.MaxPageSize},
 		MaxBatch:  s.cfg.Limits.MaxBatch,
 		PublicURL: s.cfg.PublicURL,
 	})
-	mux.Handle("GET /api/v1/stream", httpapi.WithTenant(httpapi.Stream(changes, 15*time.Second)))
+	mux := http.NewServeMux()
+	mux.Handle("/ngsi-ld/", s.authHTTP.AuditChanges(authhttp.GuardNGSILD(ngsi)))
+	// Hosted @contexts stay public: clients and other brokers fetch them by URL.
+	mux.Handle("GET /ngsi-ld/v1/jsonldContexts/{contextId}", ngsi)
+	s.authHTTP.Register(mux)
+	mux.Handle("GET /api/v1/stream", authhttp.RequireAuth(httpapi.WithTenant(s.stream(changes))))
 	mux.HandleFunc("GET /healthz", httpapi.Healthz)
 	mux.Handle("GET /readyz", httpapi.Readyz(b))
 	mux.HandleFunc("GET /api/v1/version", httpapi.Version)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	s.metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+	if s.cfg.MetricsAddr == "" {
+		mux.Handle("GET /metrics", requireRole(s.metrics, auth.RoleAdmin, auth.RoleOperator))
+	}
 	mux.Handle("GET /api/v1/ui-config", httpapi.UIConfig(httpapi.UISettings{TileURL: s.cfg.UI.TileURL, TileAttribution: s.cfg.UI.TileAttribution}))
 	mux.Handle("/", web.Handler())
 	m := httpapi.NewMetrics(reg)
-	return httpapi.Recover(m.Wrap(httpapi.LimitBody(s.cfg.Limits.MaxBodyBytes, mux))), nil
+	// The metrics middleware sits inside Authenticate, which copies the
+	// request, so that it sees the route pattern the muxes set.
+	inner := s.withClientIP(s.authHTTP.Wrap(m.Wrap(mux)))
+	return httpapi.Recover(securityHeaders(s.cfg, httpapi.LimitBody(s.cfg.Limits.MaxBodyBytes, inner))), nil
 }
 
 // Handler returns the server's HTTP handler, for tests and embedding.
@@ -142,11 +234,11 @@ func (s *Server) Addr() string {
 
 // Run serves until ctx ends, then shuts down gracefully: it stops
 // accepting, waits for requests in flight (up to ShutdownTimeout) and
-// closes the store.
+// closes the store, the accounts database and the audit log.
 func (s *Server) Run(ctx context.Context) error {
 	if s.listener == nil {
 		if err := s.Listen(); err != nil {
-			s.store.Close()
+			s.closeAll()
 			return err
 		}
 	}
@@ -155,19 +247,41 @@ func (s *Server) Run(ctx context.Context) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		// A whole request body must arrive within ReadTimeout, so a client
 		// cannot hold a connection by trickling a large body.
-		ReadTimeout:  time.Minute,
-		WriteTimeout: 2 * time.Minute,
-		IdleTimeout:  2 * time.Minute,
-		ErrorLog:     slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ReadTimeout:    time.Minute,
+		WriteTimeout:   2 * time.Minute,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: maxHeaderBytes,
+		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	var ms *http.Server
+	if s.cfg.MetricsAddr != "" {
+		ln, err := net.Listen("tcp", s.cfg.MetricsAddr)
+		if err != nil {
+			s.closeAll()
+			return fmt.Errorf("listen %s (metricsAddr): %w", s.cfg.MetricsAddr, err)
+		}
+		s.metricsListener = ln
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", s.metrics)
+		ms = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute}
+		go func() { _ = ms.Serve(ln) }()
 	}
 	stopDemo, err := s.startDemo(ctx)
 	if err != nil {
-		s.store.Close()
+		s.closeAll()
 		return err
 	}
+	stopPurge := s.purgeSessions(10 * time.Minute)
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(s.listener) }()
-	s.log.Info("dothi serving", "addr", s.Addr(), "data", s.cfg.Data)
+	go func() {
+		if s.cfg.TLS.Enabled() {
+			hs.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+			errc <- hs.ServeTLS(s.listener, s.cfg.TLS.CertFile, s.cfg.TLS.KeyFile)
+			return
+		}
+		errc <- hs.Serve(s.listener)
+	}()
+	s.log.Info("dothi serving", "addr", s.Addr(), "tls", s.cfg.TLS.Enabled(), "data", s.cfg.Data, "metricsAddr", s.cfg.MetricsAddr)
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -175,13 +289,17 @@ func (s *Server) Run(ctx context.Context) error {
 	case serveErr = <-errc:
 	}
 	stopDemo()
+	stopPurge()
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
 		s.log.Warn("shutdown did not finish in time", "err", err)
 	}
-	if err := s.store.Close(); err != nil {
-		return fmt.Errorf("close store: %w", err)
+	if ms != nil {
+		_ = ms.Shutdown(sctx)
+	}
+	if err := s.closeAll(); err != nil {
+		return err
 	}
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return serveErr
@@ -190,13 +308,41 @@ func (s *Server) Run(ctx context.Context) error {
 	return nil
 }
 
-// Close releases the store of a server that is not running.
-func (s *Server) Close() error { return s.store.Close() }
+// maxHeaderBytes bounds the request line and headers.
+const maxHeaderBytes = 64 << 10
+
+// purgeSessions deletes expired sessions every interval until the
+// returned function is called. Expiry is also checked on every request.
+func (s *Server) purgeSessions(every time.Duration) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if n, err := s.auth.PurgeSessions(ctx); err != nil && ctx.Err() == nil {
+					s.log.Warn("purge sessions", "err", err)
+				} else if n > 0 {
+					s.log.Debug("purged expired sessions", "count", n)
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// Close releases the store, accounts and audit log of a server that is not running.
+func (s *Server) Close() error { return s.closeAll() }
 
 // startDemo creates the demo city's entities and runs its devices until the
 // returned function is called, which waits for the last step to finish.
 func (s *Server) startDemo(ctx context.Context) (stop func(), err error) {
-	if !s.cfg.Demo.Enabled {
+	if !s.cfg.Demo.Enabled || s.cfg.Demo.AccountsOnly {
 		return func() {}, nil
 	}
 	city := simulate.New(simulate.Config{
@@ -205,14 +351,15 @@ func (s *Server) startDemo(ctx context.Context) (stop func(), err error) {
 		Seed:     s.cfg.Demo.Seed,
 		OnError:  func(err error) { s.log.Warn("demo city", "err", err) },
 	})
-	_, errs, err := s.broker.BatchUpsert(ctx, store.DefaultTenant, city.Entities(), false)
+	// The demo city is the platform itself writing: it runs as the system.
+	_, errs, err := s.broker.BatchUpsert(broker.System(ctx), store.DefaultTenant, city.Entities(), false)
 	if err != nil {
 		return nil, fmt.Errorf("demo city: %w", err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		s.log.Warn("demo city entities", "err", err)
 	}
-	dctx, cancel := context.WithCancel(context.Background())
+	dctx, cancel := context.WithCancel(broker.System(context.Background()))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

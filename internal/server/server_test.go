@@ -52,7 +52,13 @@ func get(t *testing.T, url string) (int, string) {
 // start runs a server with cfg on a free port and a fresh data directory.
 func start(t *testing.T, cfg server.Config) (*server.Server, context.CancelFunc, chan error) {
 	t.Helper()
-	cfg.Data = t.TempDir()
+	return startIn(t, cfg, t.TempDir())
+}
+
+// startIn runs a server with cfg on a free port with data in dir.
+func startIn(t *testing.T, cfg server.Config, dir string) (*server.Server, context.CancelFunc, chan error) {
+	t.Helper()
+	cfg.Data = dir
 	cfg.Addr = "127.0.0.1:0"
 	srv, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -69,7 +75,9 @@ func start(t *testing.T, cfg server.Config) (*server.Server, context.CancelFunc,
 
 func TestOperationalEndpoints(t *testing.T) {
 	cfg := server.DefaultConfig()
-	srv, cancel, done := start(t, cfg)
+	dir := t.TempDir()
+	key := createKey(t, dir, "--role", "operator", "--tenant", "*")
+	srv, cancel, done := startIn(t, cfg, dir)
 	base := "http://" + srv.Addr()
 	for path, want := range map[string]string{
 		"/healthz":        "ok",
@@ -81,8 +89,11 @@ func TestOperationalEndpoints(t *testing.T) {
 			t.Errorf("GET %s: %d %q", path, code, body)
 		}
 	}
-	get(t, base+"/ngsi-ld/v1/types")
-	code, metrics := get(t, base+"/metrics")
+	do(t, key, "GET", base+"/ngsi-ld/v1/types", "")
+	if code, _ := get(t, base+"/metrics"); code != http.StatusUnauthorized {
+		t.Errorf("anonymous GET /metrics: %d, want 401", code)
+	}
+	code, metrics := do(t, key, "GET", base+"/metrics", "")
 	if code != 200 || !strings.Contains(metrics, `dothi_http_requests_total{code="200",method="GET",route="GET /ngsi-ld/v1/types"}`) {
 		t.Errorf("metrics lack the request counter: %d\n%s", code, metrics)
 	}
@@ -112,6 +123,12 @@ func TestConfigValidation(t *testing.T) {
 	if cfg.Addr != ":9999" || cfg.Limits.MaxPageSize != 50 || cfg.Limits.MaxBatch != 10000 {
 		t.Errorf("config from file: %+v", cfg)
 	}
+	cfg = server.DefaultConfig()
+	if err := server.LoadFile(&cfg, "../../docs/dothi.example.yaml"); err != nil {
+		t.Errorf("the example configuration: %v", err)
+	} else if err := cfg.Validate(); err != nil {
+		t.Errorf("the example configuration: %v", err)
+	}
 	os.WriteFile(path, []byte("adress: \":9999\"\n"), 0o600)
 	if err := server.LoadFile(&cfg, path); err == nil {
 		t.Error("LoadFile accepted an unknown key")
@@ -133,7 +150,10 @@ func TestAcknowledgedWritesSurviveKill(t *testing.T) {
 		defer close(acked)
 		c := &http.Client{Timeout: 5 * time.Second}
 		for i := 0; ; i += 10 {
-			resp, err := c.Post(srv.URL+"/ngsi-ld/v1/entityOperations/upsert", "application/json", strings.NewReader(string(bench.Batch(i, 10))))
+			req, _ := http.NewRequest("POST", srv.URL+"/ngsi-ld/v1/entityOperations/upsert", strings.NewReader(string(bench.Batch(i, 10))))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+srv.Key)
+			resp, err := c.Do(req)
 			if err != nil {
 				return
 			}
@@ -163,7 +183,7 @@ func TestAcknowledgedWritesSurviveKill(t *testing.T) {
 	defer srv.Stop()
 	for _, first := range batches {
 		for i := first; i < first+10; i++ {
-			if code, _ := get(t, srv.URL+"/ngsi-ld/v1/entities/"+bench.EntityID(i)); code != 200 {
+			if code, _ := do(t, srv.Key, "GET", srv.URL+"/ngsi-ld/v1/entities/"+bench.EntityID(i), ""); code != 200 {
 				t.Fatalf("acknowledged entity %s lost after kill -9 (status %d)", bench.EntityID(i), code)
 			}
 		}
@@ -174,7 +194,9 @@ func TestAcknowledgedWritesSurviveKill(t *testing.T) {
 func TestDemoCityComesAlive(t *testing.T) {
 	cfg := server.DefaultConfig()
 	cfg.Demo = server.DemoConfig{Enabled: true, Interval: 100 * time.Millisecond}
-	srv, cancel, done := start(t, cfg)
+	dir := t.TempDir()
+	key := createKey(t, dir, "--role", "integrator", "--read-only")
+	srv, cancel, done := startIn(t, cfg, dir)
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -185,7 +207,7 @@ func TestDemoCityComesAlive(t *testing.T) {
 	var first string
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		code, body := get(t, base)
+		code, body := do(t, key, "GET", base, "")
 		if code == 200 && strings.Contains(body, `"pm25"`) {
 			if first == "" {
 				first = body

@@ -5,7 +5,8 @@
 //
 // DOTHI_URL serves the interface and the NGSI-LD API (dothi itself, or
 // `vite preview` proxying the API). DOTHI_API_URL, when set, is where the
-// test data is sent instead. Builds nothing; uses Debian's chromium
+// test data is sent instead, with the API key DOTHI_KEY; the browser logs
+// in as DOTHI_E2E_USER with DOTHI_E2E_PASSWORD (the demo operator). Builds nothing; uses Debian's chromium
 // (CHROMIUM overrides the path). Screenshots go to docs/screenshots/.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -19,6 +20,10 @@ if (!base) {
   process.exit(2);
 }
 const api = (process.env.DOTHI_API_URL ?? base).replace(/\/+$/, '');
+const key = process.env.DOTHI_KEY ?? '';
+const user = process.env.DOTHI_E2E_USER ?? 'operator';
+const password = process.env.DOTHI_E2E_PASSWORD ?? 'dothi-demo-2026';
+const authz = key ? { Authorization: `Bearer ${key}` } : {};
 const here = dirname(fileURLToPath(import.meta.url));
 const shots = resolve(process.env.SCREENSHOT_DIR ?? resolve(here, '../../docs/screenshots'));
 mkdirSync(shots, { recursive: true });
@@ -75,12 +80,12 @@ async function step(name, fn) {
 async function seedData() {
   const res = await fetch(`${api}/ngsi-ld/v1/entityOperations/upsert`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...authz },
     body: JSON.stringify(seed),
   });
   const text = await res.text();
   assert.ok(res.status === 201 || res.status === 204, `upsert answered ${res.status}: ${text}`);
-  const check = await fetch(`${api}/ngsi-ld/v1/entities?type=AirQualityObserved&count=true&limit=0`);
+  const check = await fetch(`${api}/ngsi-ld/v1/entities?type=AirQualityObserved&count=true&limit=0`, { headers: authz });
   assert.equal(check.status, 200);
   assert.ok(Number(check.headers.get('NGSILD-Results-Count')) >= 2, 'count of seeded AirQualityObserved');
 }
@@ -117,15 +122,45 @@ async function openPage(context) {
 
 function assertClean(page) {
   assert.deepEqual(page.external, [], 'requests outside the server (the UI must work offline)');
-  const errs = page.errors.filter((e) => !/Failed to load resource.*(404|400)/.test(e));
+  // 401: the session check (GET /api/v1/auth/me) before logging in.
+  const errs = page.errors.filter((e) => !/Failed to load resource.*(404|400|401)/.test(e));
   assert.deepEqual(errs, [], 'console errors');
 }
 
 try {
   await step('seed entities through the NGSI-LD API', seedData);
 
+  await step('anonymous API access is refused', async () => {
+    const res = await fetch(`${api}/ngsi-ld/v1/entities?type=AirQualityObserved`);
+    assert.equal(res.status, 401);
+  });
+
   const desktop = await browser.newContext({ viewport: { width: 1600, height: 1000 }, locale: 'vi-VN' });
   const page = await openPage(desktop);
+  /** A new context that shares the desktop's session cookie (not its language). */
+  const loggedIn = async (opts) => browser.newContext({ ...opts, storageState: { cookies: await desktop.cookies(), origins: [] } });
+
+  await step('login page (Vietnamese): wrong password refused, then log in as the demo operator', async () => {
+    const res = await page.goto(base + '/entities?type=AirQualityObserved', { waitUntil: 'domcontentloaded' });
+    assert.match(res.headers()['content-security-policy'] ?? '', /default-src 'self'/, 'CSP on the UI');
+    await page.getByRole('heading', { level: 1, name: 'Đăng nhập' }).waitFor();
+    assert.match(page.url(), /\/login\?next=%2Fentities/, 'redirected to the login page');
+    await page.getByLabel('Tên đăng nhập').fill(user);
+    await page.getByLabel('Mật khẩu').fill('not-the-password');
+    await page.getByRole('button', { name: 'Đăng nhập' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Sai tên đăng nhập, mật khẩu hoặc mã xác thực' }).waitFor();
+    await page.getByLabel('Mật khẩu').fill(password);
+    await page.screenshot({ path: resolve(shots, 'login.png') });
+    await page.getByRole('button', { name: 'Đăng nhập' }).click();
+    // Back to the page asked for, with the user and a logout button in the header.
+    await page.getByRole('heading', { level: 1, name: 'Khám phá dữ liệu' }).waitFor();
+    assert.match(page.url(), /\/entities\?type=AirQualityObserved/);
+    await page.locator(`.session[data-user="${user}"]`).waitFor();
+    await page.getByRole('button', { name: 'Đăng xuất' }).waitFor();
+    const cookies = await desktop.cookies();
+    const session = cookies.find((c) => c.name.endsWith('dothi_session'));
+    assert.ok(session && session.httpOnly && session.sameSite === 'Lax', `session cookie: ${JSON.stringify(session)}`);
+  });
 
   await step('overview: map, markers, KPI tiles and chart render (Vietnamese)', async () => {
     await page.goto(base + '/', { waitUntil: 'domcontentloaded' });
@@ -224,7 +259,7 @@ try {
   });
 
   await step('a tile layer is added only when configured (window.DOTHI_CONFIG.tileUrl)', async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    const ctx = await loggedIn({ viewport: { width: 1200, height: 800 } });
     // A local URL that answers 404: the tiles fail, the offline map stays.
     await ctx.addInitScript((url) => {
       window.DOTHI_CONFIG = { tileUrl: url };
@@ -239,7 +274,7 @@ try {
   });
 
   await step('empty and unreachable API: graceful states', async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    const ctx = await loggedIn({ viewport: { width: 1200, height: 800 } });
     const p = await ctx.newPage();
     await p.route('**/ngsi-ld/v1/types*', (r) =>
       r.fulfill({ status: 200, contentType: 'application/json', body: '{"id":"urn:x","type":"EntityTypeList","typeList":[]}' }),
@@ -258,7 +293,7 @@ try {
   });
 
   await step('phone width (390×844): overview in Vietnamese', async () => {
-    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const phone = await loggedIn({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
     const p = await openPage(phone);
     await p.goto(base + '/', { waitUntil: 'domcontentloaded' });
     await p.getByRole('heading', { level: 1, name: /Tổng quan đô thị/ }).waitFor();
@@ -268,6 +303,14 @@ try {
     await p.screenshot({ path: resolve(shots, 'phone.png') });
     assertClean(p);
     await phone.close();
+  });
+  await step('logout ends the session; pages then ask to log in again', async () => {
+    await page.goto(base + '/', { waitUntil: 'domcontentloaded' });
+    await page.getByRole('button', { name: /Log out|Đăng xuất/ }).click();
+    await page.getByRole('heading', { level: 1, name: /Log in|Đăng nhập/ }).waitFor();
+    await page.goto(base + '/entities', { waitUntil: 'domcontentloaded' });
+    await page.getByRole('heading', { level: 1, name: /Log in|Đăng nhập/ }).waitFor();
+    assert.match(page.url(), /\/login\?next=%2Fentities/);
   });
 } finally {
   await browser.close();

@@ -37,8 +37,13 @@ trap cleanup EXIT INT TERM
 echo "== go build -o $bin ./cmd/dothi"
 (cd "$root" && go build -o "$bin" ./cmd/dothi)
 
+# An API key for seeding the test data; the browser logs in as the demo
+# operator (--demo creates the demo accounts; no demo city, so that the
+# tests see only their own data).
+key="$("$bin" admin create-key --data "$data/db" --role integrator --name e2e-seed | tail -n 1)"
+
 port="$(free_port)"
-"$bin" serve --addr "127.0.0.1:$port" --data "$data/db" >"$log" 2>&1 &
+"$bin" serve --demo --demo-accounts-only --addr "127.0.0.1:$port" --data "$data/db" >"$log" 2>&1 &
 pids+=("$!")
 server="http://127.0.0.1:$port"
 
@@ -59,6 +64,7 @@ echo "== dothi ready at $server"
 ui="$server"
 echo "== e2e against $ui"
 status=0
+DOTHI_KEY="$key" DOTHI_E2E_USER=operator DOTHI_E2E_PASSWORD=dothi-demo-2026 \
 SCREENSHOT_DIR="${SCREENSHOT_DIR:-$web/e2e/out}" DOTHI_URL="$ui" DOTHI_API_URL="$server" node "$here/run.mjs" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "== server log (last 40 lines)" >&2

@@ -2,6 +2,7 @@
 // 009). Errors come back as RFC 7807 ProblemDetails; ApiError carries them.
 
 import type { Geometry } from 'geojson';
+import { apiFetch } from './session';
 
 export const base = '/ngsi-ld/v1';
 
@@ -32,7 +33,7 @@ export class ApiError extends Error {
 async function request(path: string, init: RequestInit = {}): Promise<Response> {
   let res: Response;
   try {
-    res = await fetch(base + path, {
+    res = await apiFetch(base + path, {
       ...init,
       headers: { Accept: 'application/json', ...(init.headers ?? {}) },
     });

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { useI18n, type Lang } from '../i18n';
+import { useAuth } from '../auth';
+import { useI18n, type Lang, type MessageKey } from '../i18n';
 import { Link } from '../router';
 
 function Clock() {
@@ -42,8 +43,30 @@ function LanguageSwitch() {
   );
 }
 
+function Session() {
+  const { t } = useI18n();
+  const { state, signOut } = useAuth();
+  if (state.status !== 'user') return null;
+  const p = state.session.principal;
+  const name = p.name;
+  const role = t(`role.${p.role}` as MessageKey);
+  return (
+    <div className="session" data-user={p.name}>
+      <p className="session__user">
+        <span className="session__name">{name}</span>
+        <span className="session__role">{role}</span>
+      </p>
+      <button type="button" className="btn btn--small" onClick={() => void signOut()}>
+        {t('session.logout')}
+      </button>
+    </div>
+  );
+}
+
 export function Header() {
   const { t } = useI18n();
+  const { state } = useAuth();
+  const signedIn = state.status === 'user';
   return (
     <header className="app-header">
       <div className="brand">
@@ -56,6 +79,7 @@ export function Header() {
         </Link>
         <p className="brand__title">{t('app.title')}</p>
       </div>
+      {signedIn && (
       <nav className="main-nav" aria-label={t('nav.label')}>
         <ul>
           <li>
@@ -68,9 +92,11 @@ export function Header() {
           </li>
         </ul>
       </nav>
+      )}
       <div className="header-tools">
         <Clock />
         <LanguageSwitch />
+        <Session />
       </div>
     </header>
   );
