@@ -39,48 +39,46 @@ type qparser struct {
 
 // parseOr parses terms joined by "|".
 func (p *qparser) parseOr() (Expr, error) {
-	var terms []Expr
-	for {
-		t, err := p.parseAnd()
-		if err != nil {
-			return nil, err
-		}
-		if or, ok := t.(*Or); ok {
-			terms = append(terms, or.Terms...)
-		} else {
-			terms = append(terms, t)
-		}
-		if !p.accept('|') {
-			break
-		}
-	}
-	if len(terms) == 1 {
-		return terms[0], nil
-	}
-	return &Or{Terms: terms}, nil
+	return joined(p.parseAnd, func() bool { return p.accept('|') },
+		func(e Expr) []Expr { return flat[*Or](e, func(o *Or) []Expr { return o.Terms }) },
+		func(terms []Expr) Expr { return &Or{Terms: terms} })
 }
 
 // parseAnd parses terms joined by ";".
 func (p *qparser) parseAnd() (Expr, error) {
-	var terms []Expr
+	return joined(p.parsePrimary, func() bool { return p.accept(';') },
+		func(e Expr) []Expr { return flat[*And](e, func(a *And) []Expr { return a.Terms }) },
+		func(terms []Expr) Expr { return &And{Terms: terms} })
+}
+
+// joined parses items separated by what sep accepts, flattening items
+// that are groups of the same kind; one item stands alone, several form a
+// group.
+func joined[T any](item func() (T, error), sep func() bool, flatten func(T) []T, group func([]T) T) (T, error) {
+	var terms []T
 	for {
-		t, err := p.parsePrimary()
+		t, err := item()
 		if err != nil {
-			return nil, err
+			var zero T
+			return zero, err
 		}
-		if and, ok := t.(*And); ok {
-			terms = append(terms, and.Terms...)
-		} else {
-			terms = append(terms, t)
-		}
-		if !p.accept(';') {
+		terms = append(terms, flatten(t)...)
+		if !sep() {
 			break
 		}
 	}
 	if len(terms) == 1 {
 		return terms[0], nil
 	}
-	return &And{Terms: terms}, nil
+	return group(terms), nil
+}
+
+// flat returns the terms of e when it is a group G, else e alone.
+func flat[G any, T any](e T, terms func(G) []T) []T {
+	if g, ok := any(e).(G); ok {
+		return terms(g)
+	}
+	return []T{e}
 }
 
 // parsePrimary parses a parenthesised expression or a single term.

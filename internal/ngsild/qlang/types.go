@@ -123,48 +123,16 @@ type tparser struct {
 
 // parseOr parses terms joined by "," or "|".
 func (p *tparser) parseOr() (TypeExpr, error) {
-	var terms []TypeExpr
-	for {
-		t, err := p.parseAnd()
-		if err != nil {
-			return nil, err
-		}
-		if or, ok := t.(*TypeOr); ok {
-			terms = append(terms, or.Terms...)
-		} else {
-			terms = append(terms, t)
-		}
-		if !p.accept('|') && !p.accept(',') {
-			break
-		}
-	}
-	if len(terms) == 1 {
-		return terms[0], nil
-	}
-	return &TypeOr{Terms: terms}, nil
+	return joined(p.parseAnd, func() bool { return p.accept('|') || p.accept(',') },
+		func(e TypeExpr) []TypeExpr { return flat[*TypeOr](e, func(o *TypeOr) []TypeExpr { return o.Terms }) },
+		func(terms []TypeExpr) TypeExpr { return &TypeOr{Terms: terms} })
 }
 
 // parseAnd parses terms joined by ";".
 func (p *tparser) parseAnd() (TypeExpr, error) {
-	var terms []TypeExpr
-	for {
-		t, err := p.parsePrimary()
-		if err != nil {
-			return nil, err
-		}
-		if and, ok := t.(*TypeAnd); ok {
-			terms = append(terms, and.Terms...)
-		} else {
-			terms = append(terms, t)
-		}
-		if !p.accept(';') {
-			break
-		}
-	}
-	if len(terms) == 1 {
-		return terms[0], nil
-	}
-	return &TypeAnd{Terms: terms}, nil
+	return joined(p.parsePrimary, func() bool { return p.accept(';') },
+		func(e TypeExpr) []TypeExpr { return flat[*TypeAnd](e, func(a *TypeAnd) []TypeExpr { return a.Terms }) },
+		func(terms []TypeExpr) TypeExpr { return &TypeAnd{Terms: terms} })
 }
 
 // parsePrimary parses a parenthesised selection or a type name.
