@@ -23,10 +23,14 @@ const usage = `dothi — the Dothi smart-city platform
 Usage:
   dothi serve [flags]    run the platform (dothi serve -h for flags)
   dothi bench [flags]    measure a fresh server over HTTP (dothi bench -h)
-  dothi admin create-agency|create-user|create-key|revoke-key|set-password [flags]
+  dothi admin create-agency|create-user|create-key|revoke-key|create-client|revoke-client|set-password [flags]
                          accounts in the data directory (dothi admin for flags)
   dothi audit verify --data DIR [--anchor FILE]
                          check the audit chain; exits 1 if broken
+  dothi backup --data DIR --out FILE
+                         consistent copy of a (running) platform, checksum in FILE.sha256
+  dothi restore --data DIR --in FILE [--force]
+                         check a backup and restore it into a stopped data directory
   dothi version          print the version
   dothi help             show this help
 `
@@ -55,6 +59,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprint(stderr, usage)
 		return 2
+	case "backup":
+		return backupCmd(args[1:], stdout, stderr)
+	case "restore":
+		return restoreCmd(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

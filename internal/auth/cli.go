@@ -25,10 +25,14 @@ const adminUsage = `Usage:
   dothi admin create-user   --data DIR --username U --role ROLE [--name N] [--agency A] [--tenants T1,T2] [--password-stdin]
   dothi admin create-key    --data DIR --role ROLE [--tenant T] [--name N] [--agency A] [--types T1,T2] [--read-only] [--expires 90d]
   dothi admin revoke-key    --data DIR --id ID
+  dothi admin create-client --data DIR --role ROLE [--tenant T] [--name N] [--agency A] [--types T1,T2] [--read-only] [--expires 90d]
+  dothi admin revoke-client --data DIR --id CLIENT_ID
   dothi admin set-password  --data DIR --username U [--password-stdin]
 create-user and set-password read the password from the first line of standard input with
 --password-stdin, else from $DOTHI_PASSWORD, else makes one up and prints
-it. create-key prints the key on the last line; it is shown only once.
+it. create-key prints the key on the last line; it is shown only once. create-client
+registers an OAuth2 client (client credentials grant at POST /api/v1/auth/token) and
+prints its client_id and, on the last line, its client_secret, shown only once.
 `
 
 // AdminCommand runs `dothi admin ...` against the data directory and
@@ -42,7 +46,8 @@ func AdminCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 	cmds := map[string]func(*adminEnv, []string) error{
 		"create-agency": (*adminEnv).createAgency, "create-user": (*adminEnv).createUser,
 		"create-key": (*adminEnv).createKey, "revoke-key": (*adminEnv).revokeKey,
-		"set-password": (*adminEnv).setPassword,
+		"set-password":  (*adminEnv).setPassword,
+		"create-client": (*adminEnv).createClient, "revoke-client": (*adminEnv).revokeClient,
 	}
 	run, ok := cmds[args[0]]
 	if !ok {
@@ -296,4 +301,49 @@ func parseLifetime(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("--expires %q: want 90d or a duration such as 720h", s)
 	}
 	return d, nil
+}
+
+func (e *adminEnv) createClient(args []string) error {
+	var nc NewClient
+	e.fl.StringVar(&nc.Name, "name", "", "what the client is (default: cli-ROLE)")
+	e.fl.StringVar(&nc.Agency, "agency", "", "agency the client acts for")
+	e.fl.StringVar(&nc.Scope.Tenant, "tenant", "", "tenant the client may use (* for all; default: the default tenant)")
+	role := e.fl.String("role", "", "role of the client (integrator for API clients)")
+	types := e.fl.String("types", "", "comma-separated entity types (default: all)")
+	readOnly := e.fl.Bool("read-only", false, "read, never write")
+	expires := e.fl.String("expires", "", "lifetime, such as 90d or 720h (default: never)")
+	if err := e.open(args); err != nil {
+		return err
+	}
+	ttl, err := parseLifetime(*expires)
+	if err != nil {
+		return err
+	}
+	nc.Role, nc.TTL, nc.CreatedBy = Role(*role), ttl, "cli"
+	nc.Scope.Types, nc.Scope.Read, nc.Scope.Write = splitList(*types), true, !*readOnly
+	if nc.Name == "" {
+		nc.Name = "cli-" + *role
+	}
+	secret, c, err := e.svc.CreateClient(context.Background(), nc)
+	if err != nil {
+		return err
+	}
+	if err := e.record("client.create", "client:"+c.ID, map[string]string{"name": c.Name, "role": string(c.Role), "tenant": c.Scope.Tenant}); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "created OAuth2 client %s, role %s, tenant %q, scope %q\nclient_id: %s\nclient_secret, shown once:\n%s\n",
+		c.Name, c.Role, c.Scope.Tenant, c.Scope.String(), c.ID, secret)
+	return nil
+}
+
+func (e *adminEnv) revokeClient(args []string) error {
+	id := e.fl.String("id", "", "client_id")
+	if err := e.open(args); err != nil {
+		return err
+	}
+	if err := e.svc.RevokeClient(context.Background(), *id); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "revoked client %s and its access tokens\n", *id)
+	return e.record("client.revoke", "client:"+*id, nil)
 }

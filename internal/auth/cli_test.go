@@ -105,3 +105,41 @@ func TestParseLifetime(t *testing.T) {
 		}
 	}
 }
+
+func TestAdminCreateClient(t *testing.T) {
+	dir := t.TempDir()
+	code, out, stderr := runAdmin(t, "", "create-client", "--data", dir, "--role", "integrator", "--tenant", "vt", "--types", "Parking", "--read-only", "--expires", "30d")
+	if code != 0 {
+		t.Fatalf("create-client: exit %d %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	secret := lines[len(lines)-1]
+	var id string
+	for _, l := range lines {
+		if s, ok := strings.CutPrefix(l, "client_id: "); ok {
+			id = s
+		}
+	}
+	db, err := OpenDB(filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	svc, err := NewService(context.Background(), db, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := svc.IssueToken(context.Background(), TokenRequest{ClientID: id, ClientSecret: secret})
+	if err != nil || tok.Scope.Write || tok.Scope.Tenant != "vt" {
+		t.Fatalf("token for the new client %q: %+v %v", id, tok, err)
+	}
+	if code, _, stderr := runAdmin(t, "", "revoke-client", "--data", dir, "--id", id); code != 0 {
+		t.Fatalf("revoke-client: %s", stderr)
+	}
+	if _, err := svc.BearerPrincipal(context.Background(), tok.Token); !errors.Is(err, ErrInvalidKey) {
+		t.Errorf("token after revoke-client: %v", err)
+	}
+	if code, _, _ := runAdmin(t, "", "create-client", "--data", dir, "--role", "citizen"); code != 1 {
+		t.Errorf("citizen client: exit %d", code)
+	}
+}

@@ -59,6 +59,45 @@ CREATE TABLE api_keys(
 	revoked_at INTEGER NOT NULL,
 	last_used INTEGER NOT NULL
 ) WITHOUT ROWID;
+`, `
+CREATE TABLE oauth_clients(
+	id TEXT PRIMARY KEY,
+	name TEXT NOT NULL,
+	role TEXT NOT NULL,
+	agency TEXT NOT NULL,
+	scope TEXT NOT NULL,
+	hash TEXT NOT NULL,
+	created_by TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL,
+	revoked_at INTEGER NOT NULL,
+	last_used INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE access_tokens(
+	token_hash TEXT PRIMARY KEY,
+	client_id TEXT NOT NULL REFERENCES oauth_clients(id) ON DELETE CASCADE,
+	scope TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX access_tokens_client ON access_tokens(client_id);
+CREATE INDEX access_tokens_expiry ON access_tokens(expires_at);
+CREATE TABLE oidc_links(
+	issuer TEXT NOT NULL,
+	subject TEXT NOT NULL,
+	user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	created_at INTEGER NOT NULL,
+	PRIMARY KEY(issuer, subject)
+) WITHOUT ROWID;
+CREATE TABLE oidc_flows(
+	id_hash TEXT PRIMARY KEY,
+	state TEXT NOT NULL,
+	nonce TEXT NOT NULL,
+	verifier TEXT NOT NULL,
+	return_to TEXT NOT NULL,
+	expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX oidc_flows_expiry ON oidc_flows(expires_at);
 `}
 
 // DB is the embedded SQLite Storage, in its own database file.

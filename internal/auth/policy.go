@@ -67,6 +67,8 @@ type PrincipalKind string
 const (
 	PrincipalUser PrincipalKind = "user"
 	PrincipalKey  PrincipalKind = "key"
+	// PrincipalClient is an OAuth2 client holding an access token.
+	PrincipalClient PrincipalKind = "client"
 )
 
 // Scope limits what an API key may do, whatever its role.
@@ -94,7 +96,7 @@ type Principal struct {
 	// Tenants a user may use ("*" for all; empty means the default tenant
 	// only). Ignored for keys, whose Scope.Tenant rules.
 	Tenants []string `json:"tenants,omitempty"`
-	// Scope is set for API keys only.
+	// Scope is set for API keys and OAuth2 clients only.
 	Scope *Scope `json:"scope,omitempty"`
 }
 

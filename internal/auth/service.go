@@ -36,6 +36,8 @@ type Options struct {
 	// flood of logins cannot exhaust memory (argon2id takes 19 MiB each);
 	// others wait their turn (the number of CPUs, at least 2).
 	MaxConcurrentLogins int
+	// AccessTokenTTL is the lifetime of an OAuth2 access token (1h).
+	AccessTokenTTL time.Duration
 	// Now is the clock (time.Now).
 	Now func() time.Time
 }
@@ -46,6 +48,7 @@ func (o Options) withDefaults() Options {
 	}
 	o.SessionTTL = orDuration(o.SessionTTL, 12*time.Hour)
 	o.IdleTimeout = orDuration(o.IdleTimeout, 30*time.Minute)
+	o.AccessTokenTTL = orDuration(o.AccessTokenTTL, time.Hour)
 	if o.TOTPRoles == nil {
 		o.TOTPRoles = map[Role]bool{RoleAdmin: true, RoleOperator: true, RoleLeader: true, RoleStaff: true}
 	}

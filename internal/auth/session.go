@@ -97,6 +97,10 @@ func (s *Service) checkPassword(ctx context.Context, username, password string) 
 	if err != nil {
 		return User{}, err
 	}
+	if u.PasswordHash == "" { // an OpenID Connect account: no local password
+		_, _ = VerifyPassword(password, s.dummyHash)
+		return User{}, ErrInvalidCredentials
+	}
 	ok, err := VerifyPassword(password, u.PasswordHash)
 	if err != nil {
 		return User{}, err
@@ -232,7 +236,19 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	return s.st.DeleteSession(ctx, HashToken(token))
 }
 
-// PurgeSessions deletes expired sessions; run it now and then.
+// PurgeSessions deletes expired sessions, access tokens and OpenID
+// Connect logins in progress; run it now and then.
 func (s *Service) PurgeSessions(ctx context.Context) (int64, error) {
-	return s.st.DeleteExpiredSessions(ctx, s.opt.Now())
+	now := s.opt.Now()
+	n, err := s.st.DeleteExpiredSessions(ctx, now)
+	if err != nil {
+		return n, err
+	}
+	m, err := s.st.DeleteExpiredAccessTokens(ctx, now)
+	n += m
+	if err != nil {
+		return n, err
+	}
+	m, err = s.st.DeleteExpiredOIDCFlows(ctx, now)
+	return n + m, err
 }

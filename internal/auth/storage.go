@@ -82,5 +82,64 @@ type Storage interface {
 	RevokeKey(ctx context.Context, id string, at time.Time) error
 	TouchKey(ctx context.Context, id string, at time.Time) error
 
+	CreateClient(ctx context.Context, c Client) error
+	ClientByID(ctx context.Context, id string) (Client, error)
+	Clients(ctx context.Context) ([]Client, error)
+	// RevokeClient marks the client revoked and deletes its access tokens.
+	RevokeClient(ctx context.Context, id string, at time.Time) error
+	TouchClient(ctx context.Context, id string, at time.Time) error
+	CreateAccessToken(ctx context.Context, t AccessToken) error
+	AccessTokenByHash(ctx context.Context, tokenHash string) (AccessToken, error)
+	DeleteExpiredAccessTokens(ctx context.Context, now time.Time) (int64, error)
+
+	// LinkedUser returns the id of the user linked to an OpenID Connect
+	// issuer and subject.
+	LinkedUser(ctx context.Context, issuer, subject string) (string, error)
+	// CreateLinkedUser stores a new user linked to issuer and subject, in
+	// one transaction.
+	CreateLinkedUser(ctx context.Context, u User, issuer, subject string) error
+	CreateOIDCFlow(ctx context.Context, f OIDCFlow) error
+	// TakeOIDCFlow deletes and returns a flow: each is used at most once.
+	TakeOIDCFlow(ctx context.Context, idHash string) (OIDCFlow, error)
+	DeleteExpiredOIDCFlows(ctx context.Context, now time.Time) (int64, error)
+
 	Close() error
+}
+
+// Client is an OAuth2 client (client credentials grant) of a machine. Only
+// the SHA-256 of its secret is stored.
+type Client struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Role      Role      `json:"role"`
+	Agency    string    `json:"agency,omitempty"`
+	Scope     Scope     `json:"scope"`
+	Hash      string    `json:"-"`
+	CreatedBy string    `json:"createdBy,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	ExpiresAt time.Time `json:"expiresAt,omitzero"`
+	RevokedAt time.Time `json:"revokedAt,omitzero"`
+	LastUsed  time.Time `json:"lastUsed,omitzero"`
+}
+
+// AccessToken is a short-lived bearer token issued to a Client. Only the
+// SHA-256 of the token is stored; Scope is the (possibly narrowed) scope
+// it grants.
+type AccessToken struct {
+	TokenHash string
+	ClientID  string
+	Scope     Scope
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// OIDCFlow is an OpenID Connect login in progress, bound to a browser by a
+// short-lived cookie whose SHA-256 is IDHash.
+type OIDCFlow struct {
+	IDHash   string
+	State    string
+	Nonce    string
+	Verifier string
+	ReturnTo string
+	Expires  time.Time
 }

@@ -19,6 +19,9 @@ func (h *Handler) registerAdmin(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/keys", h.manage(h.listKeys))
 	mux.Handle("POST /api/v1/keys", h.manage(h.createKey))
 	mux.Handle("DELETE /api/v1/keys/{id}", h.manage(h.revokeKey))
+	mux.Handle("GET /api/v1/clients", h.manage(h.listClients))
+	mux.Handle("POST /api/v1/clients", h.manage(h.createClient))
+	mux.Handle("DELETE /api/v1/clients/{id}", h.manage(h.revokeClient))
 }
 
 // manage lets only principals allowed ActionManage reach f; refusals are

@@ -1,6 +1,7 @@
 // Package authhttp is the HTTP face of internal/auth: the Authenticate and
-// RequireCSRF middleware, the login, logout and me endpoints, and the
-// administration of agencies, users and API keys. Errors are RFC 7807
+// RequireCSRF middleware, the login, logout and me endpoints, OpenID
+// Connect login (OIDC), the OAuth2 token endpoint (client credentials), and
+// the administration of agencies, users, API keys and OAuth2 clients. Errors are RFC 7807
 // problems. Secrets (passwords, tokens, keys) are never logged or audited.
 package authhttp
 

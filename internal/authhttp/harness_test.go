@@ -36,6 +36,7 @@ func (c *clock) Add(d time.Duration) {
 type env struct {
 	t      *testing.T
 	srv    *httptest.Server
+	mux    *http.ServeMux // routes may be added while the server runs
 	svc    *auth.Service
 	h      *Handler
 	audit  *audit.Log
@@ -96,6 +97,7 @@ func newEnv(t *testing.T) *env {
 	mux := http.NewServeMux()
 	e.h.Register(mux)
 	mux.Handle("/ngsi-ld/v1/entities/{id}", e.h.AuditChanges(GuardNGSILD(http.HandlerFunc(entityHandler))))
+	e.mux = mux
 	e.srv = httptest.NewTLSServer(e.h.Wrap(mux))
 	t.Cleanup(e.srv.Close)
 	return e

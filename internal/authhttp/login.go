@@ -18,6 +18,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+LoginPath, h.login)
 	mux.Handle("POST /api/v1/auth/logout", RequireAuth(http.HandlerFunc(h.logout)))
 	mux.Handle("GET /api/v1/auth/me", RequireAuth(http.HandlerFunc(h.me)))
+	mux.HandleFunc("POST "+TokenPath, h.token)
 	h.registerAdmin(mux)
 }
 

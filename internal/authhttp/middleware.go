@@ -29,11 +29,18 @@ func (h *Handler) Wrap(next http.Handler) http.Handler {
 }
 
 // Authenticate finds the principal of a request, from an
-// "Authorization: Bearer <key>" header or else from the session cookie,
+// "Authorization: Bearer <key or access token>" header or else from the
+// session cookie (the token endpoint, TokenPath, is left anonymous),
 // and puts it in the context (auth.FromContext). A bad key is answered
 // 401 at once; a stale cookie is cleared and the request goes on anonymous.
 func (h *Handler) Authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == TokenPath {
+			// The token endpoint authenticates clients itself (HTTP Basic
+			// or form), and no cookie or bearer counts there.
+			next.ServeHTTP(w, r)
+			return
+		}
 		if authz := r.Header.Get("Authorization"); authz != "" {
 			h.authenticateKey(w, r, authz, next)
 			return
@@ -65,9 +72,9 @@ func (h *Handler) authenticateKey(w http.ResponseWriter, r *http.Request, authz 
 		unauthorized(w, "use Authorization: Bearer <API key>")
 		return
 	}
-	p, err := h.svc.KeyPrincipal(r.Context(), strings.TrimSpace(key))
+	p, err := h.svc.BearerPrincipal(r.Context(), strings.TrimSpace(key))
 	if errors.Is(err, auth.ErrInvalidKey) {
-		unauthorized(w, "the API key is invalid, expired or revoked")
+		unauthorized(w, "the API key or access token is invalid, expired or revoked")
 		return
 	}
 	if err != nil {

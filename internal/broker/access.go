@@ -58,6 +58,12 @@ func (b *Broker) guardFor(ctx context.Context, tenant string) (*guard, error) {
 	return &guard{p: p, tenant: tenant}, nil
 }
 
+// readsAll reports whether g may read every entity of its tenant that a
+// query can return (admins and leaders, unless a key's types limit them).
+func (g *guard) readsAll() bool {
+	return (g.p.Role == auth.RoleAdmin || g.p.Role == auth.RoleLeader) && (g.p.Scope == nil || len(g.p.Scope.Types) == 0)
+}
+
 // mayRead reports whether the principal may read e.
 func (g *guard) mayRead(e *ngsild.Entity) bool {
 	return auth.Allowed(g.p, auth.ActionRead, auth.EntityResource(g.tenant, e))

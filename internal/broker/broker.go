@@ -158,11 +158,41 @@ func (b *Broker) Query(ctx context.Context, tenant string, q *store.Query) (*sto
 			kept = append(kept, e)
 		}
 	}
-	if dropped := len(res.Entities) - len(kept); dropped > 0 && res.Count >= 0 {
-		res.Count = max(0, res.Count-dropped)
-	}
 	res.Entities = kept
+	if q.Count && res.Count >= 0 && !g.readsAll() {
+		// The store counts every match; the principal must learn only how
+		// many it may read, or counts would reveal restricted entities.
+		if res.Count, err = b.countReadable(ctx, tenant, q, g); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
+}
+
+// countPage is the page size countReadable reads the matches with.
+const countPage = 1000
+
+// countReadable counts the entities matching q that g may read, reading
+// every match: slow for large results, but exact.
+func (b *Broker) countReadable(ctx context.Context, tenant string, q *store.Query, g *guard) (int, error) {
+	all := *q
+	all.Count, all.Limit, all.Offset = false, countPage, 0
+	n := 0
+	for {
+		res, err := b.store.Query(ctx, tenant, &all)
+		if err != nil {
+			return 0, err
+		}
+		for _, e := range res.Entities {
+			if g.mayRead(e) {
+				n++
+			}
+		}
+		if len(res.Entities) < countPage {
+			return n, nil
+		}
+		all.Offset += countPage
+	}
 }
 
 // audit records that the principal read e when e is restricted data.

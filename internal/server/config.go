@@ -63,6 +63,11 @@ type AuthConfig struct {
 	SessionTTL time.Duration `yaml:"sessionTTL"`
 	// IdleTimeout ends a session unused for this long (30m).
 	IdleTimeout time.Duration `yaml:"idleTimeout"`
+	// AccessTokenTTL is the lifetime of an OAuth2 access token from
+	// POST /api/v1/auth/token (1h).
+	AccessTokenTTL time.Duration `yaml:"accessTokenTTL"`
+	// OIDC configures login with an OpenID Connect identity provider.
+	OIDC *OIDCConfig `yaml:"oidc"`
 }
 
 // TLSConfig names the certificate files of HTTPS.
@@ -162,6 +167,15 @@ type LimitsConfig struct {
 	MaxPageSize int `yaml:"maxPageSize"`
 	// MaxBatch caps the number of entities in one batch operation.
 	MaxBatch int `yaml:"maxBatch"`
+	// RatePerSecond is the sustained request rate of one client: each
+	// user, each API key, and each address for anonymous requests; 0
+	// turns rate limiting off. Over it, requests get 429 with Retry-After.
+	RatePerSecond float64 `yaml:"ratePerSecond"`
+	// Burst is how many requests a client may send at once.
+	Burst int `yaml:"burst"`
+	// RateExemptRoles are not rate limited; unset: integrator (machine
+	// clients feeding data in bulk); an empty list: no role.
+	RateExemptRoles []string `yaml:"rateExemptRoles"`
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -172,7 +186,7 @@ func DefaultConfig() Config {
 		Sync:            "full",
 		Log:             LogConfig{Level: "info", Format: "text"},
 		Contexts:        ContextsConfig{FetchTimeout: 3 * time.Second},
-		Limits:          LimitsConfig{MaxBodyBytes: 32 << 20, MaxPageSize: 1000, MaxBatch: 10000},
+		Limits:          LimitsConfig{MaxBodyBytes: 32 << 20, MaxPageSize: 1000, MaxBatch: 10000, RatePerSecond: 50, Burst: 200},
 		Demo:            DemoConfig{Interval: 10 * time.Second},
 		ShutdownTimeout: 15 * time.Second,
 	}
@@ -214,13 +228,19 @@ func (c *Config) Validate() error {
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		return fmt.Errorf("config: tls needs both certFile and keyFile")
 	}
-	if c.Auth.SessionTTL < 0 || c.Auth.IdleTimeout < 0 {
+	if c.Auth.SessionTTL < 0 || c.Auth.IdleTimeout < 0 || c.Auth.AccessTokenTTL < 0 {
 		return fmt.Errorf("config: auth durations must not be negative")
 	}
 	if _, err := c.totpRoles(); err != nil {
 		return err
 	}
 	if _, err := c.trustedProxies(); err != nil {
+		return err
+	}
+	if err := c.validateRate(); err != nil {
+		return err
+	}
+	if _, err := c.oidcConfig(); err != nil {
 		return err
 	}
 	if c.Store != "" && !strings.HasPrefix(c.Store, "sqlite:") {

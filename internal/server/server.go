@@ -26,6 +26,7 @@ import (
 	"github.com/dothi-city/dothi/internal/authhttp"
 	"github.com/dothi-city/dothi/internal/broker"
 	"github.com/dothi-city/dothi/internal/bus"
+	"github.com/dothi-city/dothi/internal/datalock"
 	"github.com/dothi-city/dothi/internal/httpapi"
 	"github.com/dothi-city/dothi/internal/jsonld"
 	"github.com/dothi-city/dothi/internal/simulate"
@@ -47,11 +48,15 @@ type Server struct {
 	audit    *audit.Log
 	auth     *auth.Service
 	authHTTP *authhttp.Handler
+	oidc     *authhttp.OIDC // nil without auth.oidc
 	// demoLogins are the demo accounts, to print at start.
 	demoLogins []DemoLogin
 
 	metrics         http.Handler
 	metricsListener net.Listener
+
+	// lock keeps other servers and `dothi restore` off the data directory.
+	lock *datalock.Lock
 }
 
 // NewLogger returns the structured logger the configuration asks for.
@@ -73,11 +78,16 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	st, err := openStore(cfg)
+	lock, err := lockData(cfg)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, store: st}
+	st, err := openStore(cfg)
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, store: st, lock: lock}
 	if err := s.openAuth(); err != nil {
 		s.closeAll()
 		return nil, err
@@ -116,19 +126,22 @@ func (s *Server) openAuth() error {
 		return fmt.Errorf("open audit log: %w", err)
 	}
 	s.auth, err = auth.NewService(context.Background(), s.authDB, auth.Options{
-		TOTPRoles: totp, SessionTTL: cfg.Auth.SessionTTL, IdleTimeout: cfg.Auth.IdleTimeout})
+		TOTPRoles: totp, SessionTTL: cfg.Auth.SessionTTL, IdleTimeout: cfg.Auth.IdleTimeout, AccessTokenTTL: cfg.Auth.AccessTokenTTL})
 	if err != nil {
 		return fmt.Errorf("accounts: %w", err)
 	}
 	s.authHTTP = authhttp.New(s.auth, authhttp.Options{
 		InsecureCookies: cfg.Auth.InsecureCookies, TrustedProxies: proxies, Audit: s.audit, Log: s.log})
-	return nil
+	return s.setupOIDC()
 }
 
 // closeAll closes the store, the accounts database and the audit log,
 // whichever are open, and returns the first error.
 func (s *Server) closeAll() error {
 	var errs []error
+	if s.oidc != nil {
+		s.oidc.Stop()
+	}
 	if s.store != nil {
 		if err := s.store.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close store: %w", err))
@@ -143,6 +156,12 @@ func (s *Server) closeAll() error {
 		if err := s.audit.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close audit log: %w", err))
 		}
+	}
+	if s.lock != nil {
+		if err := s.lock.Release(); err != nil {
+			errs = append(errs, fmt.Errorf("unlock data directory: %w", err))
+		}
+		s.lock = nil
 	}
 	return errors.Join(errs...)
 }
@@ -194,6 +213,9 @@ func (s *Server) routes() (http.Handler, error) {
 	// Hosted @contexts stay public: clients and other brokers fetch them by URL.
 	mux.Handle("GET /ngsi-ld/v1/jsonldContexts/{contextId}", ngsi)
 	s.authHTTP.Register(mux)
+	if s.oidc != nil {
+		s.oidc.Register(mux)
+	}
 	mux.Handle("GET /api/v1/stream", authhttp.RequireAuth(httpapi.WithTenant(s.stream(changes))))
 	mux.HandleFunc("GET /healthz", httpapi.Healthz)
 	mux.Handle("GET /readyz", httpapi.Readyz(b))
@@ -207,7 +229,11 @@ func (s *Server) routes() (http.Handler, error) {
 	m := httpapi.NewMetrics(reg)
 	// The metrics middleware sits inside Authenticate, which copies the
 	// request, so that it sees the route pattern the muxes set.
-	inner := s.withClientIP(s.authHTTP.Wrap(m.Wrap(mux)))
+	limiter, err := newRateLimiter(s.cfg)
+	if err != nil {
+		return nil, err
+	}
+	inner := s.withClientIP(s.authHTTP.Wrap(m.Wrap(s.rateLimit(limiter, mux))))
 	return httpapi.Recover(securityHeaders(s.cfg, httpapi.LimitBody(s.cfg.Limits.MaxBodyBytes, inner))), nil
 }
 
