@@ -203,11 +203,13 @@ func (s *Server) routes() (http.Handler, error) {
 	b := broker.New(s.store, broker.WithBus(changes), broker.WithAccessControl(), broker.WithReadAudit(s.auditRead))
 	s.broker = b
 	ngsi := http.NewServeMux()
-	httpapi.RegisterNGSILD(ngsi, b, resolver, s.store, httpapi.Options{
+	apiOpts := httpapi.Options{
 		Limits:    httpapi.QueryLimits{DefaultPageSize: 20, MaxPageSize: s.cfg.Limits.MaxPageSize},
 		MaxBatch:  s.cfg.Limits.MaxBatch,
 		PublicURL: s.cfg.PublicURL,
-	})
+	}
+	httpapi.RegisterNGSILD(ngsi, b, resolver, s.store, apiOpts)
+	httpapi.RegisterTemporal(ngsi, b, resolver, apiOpts)
 	mux := http.NewServeMux()
 	mux.Handle("/ngsi-ld/", s.authHTTP.AuditChanges(authhttp.GuardNGSILD(ngsi)))
 	// Hosted @contexts stay public: clients and other brokers fetch them by URL.

@@ -402,3 +402,20 @@ func (s *stamp) UnmarshalJSON(b []byte) error {
 	s.t = time.Unix(0, n).UTC()
 	return err
 }
+
+// EncodeAttribute returns the compact JSON document of one attribute
+// instance, in the form EncodeEntity uses for attributes.
+func EncodeAttribute(a *ngsild.Attribute) ([]byte, error) {
+	return appendAttr(make([]byte, 0, 96), a)
+}
+
+// DecodeAttribute parses a document written by EncodeAttribute.
+func DecodeAttribute(data []byte) (*ngsild.Attribute, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var d docAttr
+	if err := dec.Decode(&d); err != nil {
+		return nil, fmt.Errorf("decode attribute: %w", err)
+	}
+	return decodeAttr(&d)
+}

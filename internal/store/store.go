@@ -21,6 +21,8 @@ type Store interface {
 	Writer
 	Reader
 	ContextStore
+	ChangeLog
+	TemporalStore
 	// Close flushes pending writes and releases resources.
 	Close() error
 }

@@ -17,6 +17,7 @@ var registerOnce sync.Once
 func registerFunctions() {
 	registerOnce.Do(func() {
 		msqlite.MustRegisterDeterministicScalarFunction("dothi_regexp", 2, regexpFunc)
+		registerTemporalFunctions()
 	})
 }
 

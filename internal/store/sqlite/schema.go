@@ -101,6 +101,46 @@ CREATE TABLE attr_counts(
 	PRIMARY KEY(tenant, type, name, attr_type)
 ) WITHOUT ROWID;
 `,
+	// Version 3: the change log and the temporal history (attribute
+	// instances over time), both written by the writer in the transaction
+	// of the change.
+	`
+-- One row per committed mutation, seq assigned by the writer in commit
+-- order. rec packs the tenant, entity id, types, changed attribute name
+-- ids, flags and time (see pack.go).
+CREATE TABLE changes(
+	seq INTEGER PRIMARY KEY,
+	rec BLOB NOT NULL
+);
+-- Entities with history (they outlive the entities): last known types.
+CREATE TABLE temporal_entities(
+	tpk INTEGER PRIMARY KEY,
+	tenant TEXT NOT NULL,
+	id TEXT NOT NULL,
+	types TEXT NOT NULL
+);
+CREATE UNIQUE INDEX temporal_entities_id ON temporal_entities(tenant, id);
+-- One row per attribute instance recorded, clustered by entity,
+-- attribute and time (one B-tree): tpk the temporal entity; nid the
+-- interned attribute name; t the observedAt or else the modifiedAt (Unix
+-- ns); iid the instanceId (unique, see history_seq). v packs the rest
+-- (see pack.go): whether t is an observedAt, the modifiedAt, a numeric
+-- value as a float, the unitCode, the datasetId, and the instance's other
+-- data as compact JSON (none for a plain number).
+CREATE TABLE temporal(
+	tpk INTEGER NOT NULL,
+	nid INTEGER NOT NULL,
+	t INTEGER NOT NULL,
+	iid INTEGER NOT NULL,
+	v BLOB NOT NULL,
+	PRIMARY KEY(tpk, nid, t, iid)
+) WITHOUT ROWID;
+-- Counters of the writer (one row): iid bounds the instanceIds handed out
+-- (reserved in blocks); trimmed is the largest change seq trimmed, so that
+-- sequence numbers never go back even when the log is emptied.
+CREATE TABLE history_seq(id INTEGER PRIMARY KEY CHECK (id = 1), iid INTEGER NOT NULL, trimmed INTEGER NOT NULL);
+INSERT INTO history_seq(id, iid, trimmed) VALUES(1, 0, 0);
+`,
 }
 
 // reindexAfter is the version after which the index tables must be

@@ -63,6 +63,7 @@ type Store struct {
 	reads    *readStmts
 	tenants  sync.Map // names of tenants known to exist
 	qcache   stmtCache
+	names    sync.Map // attribute names by id, for temporal reads
 
 	closeMu sync.RWMutex
 	closed  bool

@@ -4,11 +4,13 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/dothi-city/dothi/internal/ngsild"
 	"github.com/dothi-city/dothi/internal/store"
@@ -23,6 +25,7 @@ type writeTx struct {
 	delType, delAttr, delGeo, insName         *sql.Stmt
 	addBlock, dropBlock, addCount, dropCount  *sql.Stmt
 	insContext, delContext                    *sql.Stmt
+	updTEntity                                *sql.Stmt
 	begin, commit, rollback                   *sql.Stmt
 	conn                                      *sql.Conn
 	multi                                     map[multiKey]*sql.Stmt
@@ -31,7 +34,15 @@ type writeTx struct {
 	names, newNames map[string]int64
 	// nextName and nextPK are the largest name id and entity pk handed out.
 	nextName, nextPK int64
-	rowArgs          []any
+	// nextTPK is the largest temporal entity pk handed out.
+	nextTPK int64
+	// nextIID is the largest temporal instance id handed out; iidReserved
+	// the bound written (or to be written) in history_seq, iidCommitted the
+	// committed one.
+	nextIID, iidReserved, iidCommitted int64
+	// nextSeq is the last change seq assigned, seqCommitted the committed one.
+	nextSeq, seqCommitted int64
+	rowArgs               []any
 }
 
 // multiKey identifies a prepared multi-row INSERT: its verb and table
@@ -117,7 +128,10 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (*writeTx, error) {
 	set := &stmtSet{}
 	p := func(q string) *sql.Stmt { return set.prep(ctx, conn, q) }
 	w := &writeTx{stmts: set, conn: conn, multi: map[multiKey]*sql.Stmt{},
-		loadMany:  p("SELECT pk, id, doc FROM entities WHERE tenant = ? AND id IN (SELECT value FROM json_each(?))"),
+		// The stored entities and temporal entities of a list of ids.
+		loadMany: p(`SELECT j.value, e.pk, e.doc, t.tpk, t.types FROM json_each(?2) AS j
+			LEFT JOIN entities AS e ON e.tenant = ?1 AND e.id = j.value
+			LEFT JOIN temporal_entities AS t ON t.tenant = ?1 AND t.id = j.value`),
 		updEntity: p("UPDATE entities SET doc = ? WHERE pk = ?"),
 		delEntity: p("DELETE FROM entities WHERE pk = ?"),
 		insTenant: p("INSERT OR IGNORE INTO tenants(name) VALUES(?)"),
@@ -133,6 +147,7 @@ func prepareWrites(ctx context.Context, conn *sql.Conn) (*writeTx, error) {
 		dropCount:  p("DELETE FROM attr_counts WHERE tenant = ? AND type = ? AND name = ? AND attr_type = ? AND n <= 0"),
 		insContext: p("INSERT OR REPLACE INTO contexts(id, url, kind, body, created_at) VALUES(?, ?, ?, ?, ?)"),
 		delContext: p("DELETE FROM contexts WHERE id = ?"),
+		updTEntity: p("UPDATE temporal_entities SET types = ? WHERE tpk = ?"),
 		begin:      p("BEGIN IMMEDIATE"),
 		commit:     p("COMMIT"),
 		rollback:   p("ROLLBACK"),
@@ -168,7 +183,23 @@ func (w *writeTx) loadState(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	return w.conn.QueryRowContext(ctx, "SELECT coalesce(max(pk), 0) FROM entities").Scan(&w.nextPK)
+	if err := w.conn.QueryRowContext(ctx, "SELECT coalesce(max(pk), 0) FROM entities").Scan(&w.nextPK); err != nil {
+		return err
+	}
+	if err := w.conn.QueryRowContext(ctx, "SELECT coalesce(max(tpk), 0) FROM temporal_entities").Scan(&w.nextTPK); err != nil {
+		return err
+	}
+	var trimmed int64
+	if err := w.conn.QueryRowContext(ctx, "SELECT iid, trimmed FROM history_seq WHERE id = 1").Scan(&w.nextIID, &trimmed); err != nil {
+		return err
+	}
+	w.iidReserved, w.iidCommitted = w.nextIID, w.nextIID
+	if err := w.conn.QueryRowContext(ctx, "SELECT coalesce(max(seq), 0) FROM changes").Scan(&w.nextSeq); err != nil {
+		return err
+	}
+	w.nextSeq = max(w.nextSeq, trimmed)
+	w.seqCommitted = w.nextSeq
+	return nil
 }
 
 func (w *writeTx) close() { w.stmts.close() }
@@ -195,10 +226,16 @@ func (w *writeTx) committed() {
 		w.names[name] = id
 	}
 	clear(w.newNames)
+	w.iidCommitted, w.seqCommitted = w.iidReserved, w.nextSeq
 }
 
-// aborted forgets the names interned by the rolled back transaction.
-func (w *writeTx) aborted() { clear(w.newNames) }
+// aborted forgets the names interned by the rolled back transaction and
+// the counters it advanced (instance ids are not reused: the next
+// reservation starts above them).
+func (w *writeTx) aborted() {
+	clear(w.newNames)
+	w.iidReserved, w.nextSeq = w.iidCommitted, w.seqCommitted
+}
 
 // nameID returns the id of an attribute name, interning it if new.
 func (w *writeTx) nameID(name string) (int64, error) {
@@ -239,6 +276,15 @@ type entState struct {
 	doc     []byte
 	idx     *entityIndex
 	changed bool
+	// tpk is the temporal entity's pk (0: none yet) and ttypes its types;
+	// tnew is set when the batch creates it (its row is queued in tentArgs
+	// at tidx).
+	tpk    int64
+	ttypes []string
+	tnew   bool
+	tidx   int
+	// tupd is set when the types of an existing temporal entity changed.
+	tupd bool
 }
 
 // blockSize is the number of pks per type_blocks row (1 << blockShift).
@@ -274,10 +320,15 @@ type batchWrites struct {
 	typeArgs []any
 	geoArgs  []any
 	attrs    []attrIns
+	// History: queued rows of changes, temporal and temporal_entities,
+	// and the batch's time (Unix ns).
+	changeArgs, temporalArgs, tentArgs []any
+	now                                int64
 }
 
 func newBatchWrites(w *writeTx) *batchWrites {
-	return &batchWrites{w: w, ents: map[entKey]*entState{}, blocks: map[blockKey]int{}, counts: map[countKey]int{}}
+	return &batchWrites{w: w, ents: map[entKey]*entState{}, blocks: map[blockKey]int{}, counts: map[countKey]int{},
+		now: time.Now().UnixNano()}
 }
 
 // touch registers an entity the batch will mutate; load reads the ones
@@ -323,14 +374,25 @@ func (b *batchWrites) loadIDs(tenant string, ids []string) error {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var pk int64
+		var pk, tpk sql.NullInt64
 		var id string
 		var doc []byte
-		if err := rows.Scan(&pk, &id, &doc); err != nil {
+		var types sql.RawBytes
+		if err := rows.Scan(&id, &pk, &doc, &tpk, &types); err != nil {
 			return err
 		}
-		if st := b.ents[entKey{tenant, id}]; st != nil {
-			st.pk0, st.pk, st.doc0 = pk, pk, doc
+		st := b.ents[entKey{tenant, id}]
+		if st == nil {
+			continue
+		}
+		if pk.Valid {
+			st.pk0, st.pk, st.doc0 = pk.Int64, pk.Int64, doc
+		}
+		if tpk.Valid {
+			st.tpk = tpk.Int64
+			if err := json.Unmarshal(types, &st.ttypes); err != nil {
+				return err
+			}
 		}
 	}
 	return rows.Err()
@@ -340,7 +402,9 @@ func (b *batchWrites) loadIDs(tenant string, ids []string) error {
 // nothing is written to the database until flush.
 func (b *batchWrites) mutate(tenant string, m store.Mutation) error {
 	st := b.ents[entKey{tenant, m.ID}]
-	var old *ngsild.Entity
+	// prev is the entity before the mutation (kept for the history), old
+	// the copy Apply may change.
+	var old, prev *ngsild.Entity
 	if st.pk != 0 {
 		if st.ent == nil {
 			e, err := store.DecodeEntity(st.doc0)
@@ -350,10 +414,11 @@ func (b *batchWrites) mutate(tenant string, m store.Mutation) error {
 			if st.idx0 == nil {
 				st.idx0 = indexOf(e)
 			}
-			old = e
+			prev = e
 		} else {
-			old = st.ent.Clone()
+			prev = st.ent
 		}
+		old = prev.Clone()
 	}
 	next, err := safeApply(m, old)
 	if err != nil {
@@ -361,6 +426,9 @@ func (b *batchWrites) mutate(tenant string, m store.Mutation) error {
 	}
 	if next == nil {
 		if st.pk != 0 {
+			if err := recovered(func() error { return b.record(st, prev, nil) }); err != nil {
+				return err
+			}
 			st.pk, st.ent, st.doc, st.idx, st.changed = 0, nil, nil, emptyIndex, true
 		}
 		return nil
@@ -381,6 +449,11 @@ func (b *batchWrites) mutate(tenant string, m store.Mutation) error {
 		return checkIndex(m.ID, idx)
 	})
 	if err != nil {
+		return err
+	}
+	// History rows are queued only for mutations that succeed: record's
+	// own failures come first (encoding), before anything is queued.
+	if err := recovered(func() error { return b.record(st, prev, next) }); err != nil {
 		return err
 	}
 	if st.pk == 0 {
@@ -427,6 +500,9 @@ func (b *batchWrites) flush() error {
 		return err
 	}
 	if err := b.w.insertRows(insGeoHead, 5, sortGeo(b.geoArgs)); err != nil {
+		return err
+	}
+	if err := b.flushHistory(); err != nil {
 		return err
 	}
 	return b.flushCounts()

@@ -60,6 +60,10 @@ func Run(t *testing.T, open func(t *testing.T, dir string) store.Store) {
 		{"Concurrent", testConcurrent},
 		{"LargeWrite", testLargeWrite},
 		{"CanceledContext", testCanceledContext},
+		{"ChangeLog", testChangeLog},
+		{"TemporalHistory", testTemporalHistory},
+		{"TemporalEdit", testTemporalEdit},
+		{"TemporalAggregate", testTemporalAggregate},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
