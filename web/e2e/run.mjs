@@ -61,6 +61,57 @@ const seed = [
     congested: prop(false),
     location: point(107.0975, 10.339),
   },
+  {
+    id: 'urn:ngsi-ld:TrafficFlowObserved:VT-3Thang2-01',
+    type: 'TrafficFlowObserved',
+    name: prop('3 Tháng 2 — nút Giếng Nước'),
+    intensity: prop(2980, { observedAt: now }),
+    averageVehicleSpeed: prop(14.2, { unitCode: 'KMH', observedAt: now }),
+    occupancy: prop(0.31, { observedAt: now }),
+    congested: prop(true),
+    location: point(107.1012, 10.367),
+  },
+  {
+    id: 'urn:ngsi-ld:WaterQualityObserved:VT-SongDinh',
+    type: 'WaterQualityObserved',
+    name: prop('Trạm quan trắc nước sông Dinh'),
+    pH: prop(7.3, { observedAt: now }),
+    o2: prop(4.6, { unitCode: 'M1', observedAt: now }),
+    location: point(107.117, 10.418),
+  },
+  {
+    id: 'urn:ngsi-ld:FloodMonitoring:VT-LeHongPhong',
+    type: 'FloodMonitoring',
+    name: prop('Cảm biến ngập Lê Hồng Phong'),
+    currentLevel: prop(0.21, { unitCode: 'MTR', observedAt: now }),
+    alertLevel: prop(0.15, { unitCode: 'MTR' }),
+    dangerLevel: prop(0.3, { unitCode: 'MTR' }),
+    location: point(107.085, 10.3458),
+  },
+  {
+    id: 'urn:ngsi-ld:Streetlight:VT-ThuyVan-01',
+    type: 'Streetlight',
+    name: prop('Đèn đường Thùy Vân 01'),
+    powerState: prop('on', { observedAt: now }),
+    status: prop('ok', { observedAt: now }),
+    location: point(107.0925, 10.3335),
+  },
+  {
+    id: 'urn:ngsi-ld:WasteContainer:VT-BachDinh',
+    type: 'WasteContainer',
+    name: prop('Thùng rác Bạch Dinh'),
+    fillingLevel: prop(0.86, { observedAt: now }),
+    location: point(107.0703, 10.352),
+  },
+  {
+    id: 'urn:ngsi-ld:Vehicle:VT-Bus01-1',
+    type: 'Vehicle',
+    name: prop('Xe buýt tuyến 01 – xe 1'),
+    routeId: prop('VT-01'),
+    speed: prop(24, { unitCode: 'KMH', observedAt: now }),
+    serviceStatus: prop('onRoute'),
+    location: point(107.0745, 10.3296),
+  },
 ];
 
 let failures = 0;
@@ -179,14 +230,24 @@ try {
 
     await page.waitForFunction(() => document.querySelectorAll('.entity-marker').length >= 3, null, { timeout: 15000 });
     const kpi = async (id) => Number((await page.locator(`[data-testid=${id}] .kpi__number`).innerText()).replace(/\D/g, ''));
-    assert.ok((await kpi('kpi-types')) >= 2, 'types KPI');
     assert.ok((await kpi('kpi-entities')) >= 3, 'entities KPI');
-    assert.ok((await kpi('kpi-located')) >= 3, 'located KPI');
+    // PM2.5: the city average of the two stations and the worst one.
+    assert.match(await page.getByTestId('kpi-pm25').innerText(), /28,2[\s\S]*Bãi Trước 38,5/, 'PM2.5 KPI: average and worst station');
+    assert.ok((await kpi('kpi-reporting')) >= 3, 'devices reporting in the last minute');
+    // The live stream is connected, and says so to screen readers too.
+    const badge = page.getByTestId('live-status');
+    await page.locator('[data-testid=live-status][data-state=live]').waitFor({ timeout: 10000 });
+    assert.equal(await badge.getAttribute('aria-label'), 'Luồng dữ liệu trực tiếp: đã kết nối');
     const legend = page.locator('.map-legend');
-    await legend.getByText('AirQualityObserved').waitFor();
-    await legend.getByText('TrafficFlowObserved').waitFor();
+    for (const name of ['Trạm không khí', 'Trạm nước', 'Giao thông', 'Ngập lụt', 'Đèn đường', 'Thùng rác', 'Xe buýt']) {
+      await legend.getByRole('checkbox', { name: new RegExp(name) }).waitFor();
+    }
+    await legend.getByText(/gần đúng thang VN_AQI/).waitFor();
+    // Markers take the colour of their band: PM2.5 38.5 µg/m³ is "Trung bình" (yellow).
+    const color = await page.locator('.entity-marker[title*="VT-BaiTruoc"] span').evaluate((el) => getComputedStyle(el).backgroundColor);
+    assert.equal(color, 'rgb(255, 255, 0)', 'PM2.5 band colour of Bãi Trước');
     // The chart is loaded lazily and drawn in SVG.
-    await page.locator('.type-chart svg').first().waitFor({ timeout: 15000 });
+    await page.locator('.pm25-chart svg').first().waitFor({ timeout: 15000 });
 
     // A marker is keyboard-reachable and opens a popup with attributes.
     const marker = page.locator('.entity-marker[title*="VT-BaiTruoc"]');
@@ -194,7 +255,9 @@ try {
     await page.keyboard.press('Enter');
     const popup = page.locator('.entity-popup');
     await popup.waitFor();
-    assert.match(await popup.innerText(), /pm25[\s\S]*38,5/, 'popup shows pm25 in vi-VN format');
+    const popupText = await popup.innerText();
+    assert.match(popupText, /PM2\.5\s*38,5 µg\/m³/, 'popup shows PM2.5 with its unit in vi-VN format');
+    assert.match(popupText, /Quan trắc lúc\s*\d{2}:\d{2}:\d{2},? \d{1,2}\/\d{1,2}\/\d{2,4}/, 'popup shows observedAt in Vietnamese format');
     await page.keyboard.press('Escape');
     await popup.waitFor({ state: 'detached' });
     assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('entity-marker')), true, 'focus back on the marker');
@@ -283,7 +346,7 @@ try {
     await p.getByText('Chưa có thực thể nào').waitFor();
     assert.match(await p.getByTestId('kpi-entities').innerText(), /0\s*Chưa có/);
     await p.getByText('Chưa có thực thể có vị trí').waitFor();
-    await p.getByText('Chưa có dữ liệu để vẽ biểu đồ').waitFor();
+    await p.getByText('Chưa có số liệu PM2.5').waitFor();
     await p.unroute('**/ngsi-ld/v1/types*');
     await p.route('**/ngsi-ld/v1/**', (r) => r.abort('connectionrefused'));
     await p.getByRole('button', { name: 'Làm mới' }).click();
@@ -304,6 +367,194 @@ try {
     assertClean(p);
     await phone.close();
   });
+  // The live dashboard: a second window (Vietnamese), kept open across the next steps.
+  const liveCtx = await loggedIn({ viewport: { width: 1600, height: 1000 } });
+  const live = await openPage(liveCtx);
+  const api2 = async (method, path, body) => {
+    const res = await fetch(api + path, {
+      method,
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...authz },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    assert.ok(res.status < 300, `${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
+    return res;
+  };
+  const mapState = () =>
+    live.evaluate(() => {
+      const el = document.querySelector('[data-testid=city-map]');
+      return { markers: Number(el?.dataset.markers ?? 0), busy: Number(el?.dataset.busy ?? 0) };
+    });
+
+  await step('live: a measurement PATCHed through the API appears within 2 s, without reload', async () => {
+    await live.goto(base + '/', { waitUntil: 'domcontentloaded' });
+    await live.locator('[data-testid=live-status][data-state=live]').waitFor({ timeout: 10000 });
+    await live.waitForFunction(() => document.querySelectorAll('.entity-marker').length >= 3, null, { timeout: 15000 });
+    await live.evaluate(() => (window.__noReload = true));
+    // Open Bãi Trước's popup; it follows the new value while open.
+    await live.locator('.entity-marker[title*="VT-BaiTruoc"]').focus();
+    await live.keyboard.press('Enter');
+    await live.locator('.entity-popup').waitFor();
+    const t0 = Date.now();
+    await api2('PATCH', '/ngsi-ld/v1/entities/' + encodeURIComponent('urn:ngsi-ld:AirQualityObserved:VT-BaiTruoc') + '/attrs', {
+      pm25: { type: 'Property', value: 142.7, unitCode: 'GQ', observedAt: new Date().toISOString() },
+    });
+    await live.locator('.entity-popup dd[data-attr=pm25]').filter({ hasText: '142,7 µg/m³' }).waitFor({ timeout: 2000 });
+    const popupMs = Date.now() - t0;
+    await live.getByTestId('kpi-pm25-worst').filter({ hasText: 'Bãi Trước 142,7' }).waitFor({ timeout: 2000 });
+    const kpiMs = Date.now() - t0;
+    console.log(`     measurement on screen: popup ${popupMs} ms, KPI ${kpiMs} ms after the PATCH was sent`);
+    assert.ok(kpiMs < 2000, `KPI updated after ${kpiMs} ms`);
+    assert.equal(await live.evaluate(() => window.__noReload), true, 'the page was not reloaded');
+    // 142.7 µg/m³ is in the "Xấu" band: the marker turns red.
+    const color = await live.locator('.entity-marker[title*="VT-BaiTruoc"] span').evaluate((el) => getComputedStyle(el).backgroundColor);
+    assert.equal(color, 'rgb(255, 0, 0)');
+    assert.ok(Number((await live.locator('[data-testid=kpi-rate] .kpi__number').innerText()).replace(/\D/g, '')) >= 1, 'measurements per minute');
+    await live.keyboard.press('Escape');
+
+    // A created entity appears, a moved bus moves, a deleted entity disappears.
+    const tmp = 'urn:ngsi-ld:WasteContainer:e2e-temp';
+    await api2('POST', '/ngsi-ld/v1/entityOperations/upsert', [
+      { id: tmp, type: 'WasteContainer', fillingLevel: prop(0.2, { observedAt: new Date().toISOString() }), location: point(107.08, 10.36) },
+    ]);
+    await live.locator('.entity-marker[title*="e2e-temp"]').waitFor({ timeout: 2000 });
+    const bus = live.locator('.entity-marker[title*="VT-Bus01-1"]');
+    const before = await bus.boundingBox();
+    await api2('PATCH', '/ngsi-ld/v1/entities/' + encodeURIComponent('urn:ngsi-ld:Vehicle:VT-Bus01-1') + '/attrs', {
+      location: point(107.0775, 10.3248),
+    });
+    await live.waitForFunction(
+      (x) => {
+        const r = document.querySelector('.entity-marker[title*="VT-Bus01-1"]')?.getBoundingClientRect();
+        return r && Math.abs(r.x - x) > 5;
+      },
+      before.x,
+      { timeout: 2000 },
+    );
+    await api2('DELETE', '/ngsi-ld/v1/entities/' + encodeURIComponent(tmp));
+    await live.locator('.entity-marker[title*="e2e-temp"]').waitFor({ state: 'detached', timeout: 2000 });
+  });
+
+  await step('live: the stream indicator shows a drop and reconnects by itself', async () => {
+    const ctx = await loggedIn({ viewport: { width: 1200, height: 800 } });
+    const p = await openPage(ctx);
+    // The stream answers 503 at first: the badge says so, the periodic reload carries on.
+    await p.route('**/api/v1/stream*', (r) => r.fulfill({ status: 503, body: '' }));
+    await p.goto(base + '/', { waitUntil: 'domcontentloaded' });
+    const badge = p.locator('[data-testid=live-status][data-state=reconnecting]');
+    await badge.waitFor({ timeout: 10000 });
+    assert.match(await badge.getAttribute('aria-label'), /mất kết nối, đang kết nối lại/);
+    await p.waitForFunction(() => document.querySelectorAll('.entity-marker').length >= 3, null, { timeout: 15000 });
+    await p.unroute('**/api/v1/stream*');
+    await p.locator('[data-testid=live-status][data-state=live]').waitFor({ timeout: 10000 });
+    await ctx.close();
+  });
+
+  await step('layer control toggles a layer', async () => {
+    const traffic = live.getByRole('checkbox', { name: /Giao thông/ });
+    const marker = live.locator('.entity-marker[title*="đoạn Bãi Sau"]');
+    assert.equal(await traffic.isChecked(), true);
+    await marker.waitFor();
+    await traffic.uncheck();
+    await marker.waitFor({ state: 'detached', timeout: 2000 });
+    assert.equal(await live.locator('.entity-marker[title*="VT-BaiTruoc"]').count(), 1, 'other layers stay');
+    await traffic.check();
+    await marker.waitFor({ timeout: 2000 });
+  });
+
+  const bench = { n: 10_000 };
+  await step('10,000 entities: seeded live, the map is interactive within 2 s of their arrival', async () => {
+    const batch = 1000;
+    const stamp = new Date().toISOString();
+    const types = ['WasteContainer', 'Streetlight'];
+    // Random but reproducible points over the city.
+    let seedN = 42;
+    const rnd = () => ((seedN = (seedN * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const before = (await mapState()).markers;
+    const t0 = Date.now();
+    for (let off = 0; off < bench.n; off += batch) {
+      const list = [];
+      for (let i = off; i < off + batch; i++) {
+        const type = types[i % 2];
+        const e = { id: `urn:ngsi-ld:${type}:bench-${String(i).padStart(5, '0')}`, type, location: point(107.06 + rnd() * 0.06, 10.325 + rnd() * 0.07) };
+        if (type === 'WasteContainer') e.fillingLevel = prop(Math.round(rnd() * 100) / 100, { observedAt: stamp });
+        else e.powerState = prop(rnd() < 0.8 ? 'on' : 'off', { observedAt: stamp });
+        list.push(e);
+      }
+      await api2('POST', '/ngsi-ld/v1/entityOperations/upsert', list);
+    }
+    const tSent = Date.now();
+    // Arrival: the last batch is written; now the map must catch up, then answer a frame.
+    await live.waitForFunction(
+      (want) => {
+        const el = document.querySelector('[data-testid=city-map]');
+        return Number(el?.dataset.markers ?? 0) >= want && Number(el?.dataset.busy ?? 0) === 0;
+      },
+      before + bench.n,
+      { timeout: 15000, polling: 20 },
+    );
+    await live.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))));
+    bench.live = Date.now() - tSent;
+    bench.seed = tSent - t0;
+    // Interactive: a zoom answers, and the clusters are drawn again after it.
+    const z0 = Date.now();
+    await live.getByRole('button', { name: 'Phóng to' }).click();
+    await live.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    bench.zoom = Date.now() - z0;
+    assert.ok((await live.locator('.entity-cluster').count()) > 0, 'clusters drawn');
+    console.log(`     upserting ${bench.n} entities took ${bench.seed} ms; map caught up ${bench.live} ms after the last batch; zoom answered in ${bench.zoom} ms`);
+    assert.ok(bench.live < 2000, `map caught up after ${bench.live} ms`);
+    assertClean(live);
+  });
+
+  await step('10,000 entities: a fresh dashboard is interactive within 2 s of the data arriving', async () => {
+    const p = await openPage(liveCtx);
+    const t0 = Date.now();
+    await p.goto(base + '/', { waitUntil: 'domcontentloaded' });
+    await p.waitForFunction(
+      (want) => {
+        const el = document.querySelector('[data-testid=city-map]');
+        return Number(el?.dataset.markers ?? 0) >= want && Number(el?.dataset.busy ?? 0) === 0 && document.querySelector('.entity-cluster');
+      },
+      bench.n,
+      { timeout: 20000, polling: 20 },
+    );
+    await p.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))));
+    const total = Date.now() - t0;
+    // When the last page of entities arrived, from the browser's own timing.
+    const arrival = await p.evaluate(() => {
+      const r = performance.getEntriesByType('resource').filter((e) => e.name.includes('/ngsi-ld/v1/entities?'));
+      return Math.max(...r.map((e) => e.responseEnd));
+    });
+    const ready = await p.evaluate(() => performance.now());
+    bench.coldTotal = total;
+    bench.coldAfterData = Math.round(ready - arrival);
+    console.log(`     fresh load with ${bench.n}+ entities: interactive ${total} ms after navigation, ${bench.coldAfterData} ms after the last page of data`);
+    assert.ok(bench.coldAfterData < 2000, `interactive ${bench.coldAfterData} ms after the data`);
+    await p.close();
+  });
+
+  await step('10,000 entities deleted through the API leave the map live', async () => {
+    const ids = Array.from({ length: bench.n }, (_, i) => `urn:ngsi-ld:${i % 2 ? 'Streetlight' : 'WasteContainer'}:bench-${String(i).padStart(5, '0')}`);
+    for (let off = 0; off < ids.length; off += 1000) await api2('POST', '/ngsi-ld/v1/entityOperations/delete', ids.slice(off, off + 1000));
+    await live.waitForFunction(() => Number(document.querySelector('[data-testid=city-map]')?.dataset.markers ?? 99999) < 100, null, { timeout: 5000 });
+    await liveCtx.close();
+  });
+
+  await step('video wall (3840×2160): overview', async () => {
+    const wall = await loggedIn({ viewport: { width: 3840, height: 2160 } });
+    const p = await openPage(wall);
+    await p.goto(base + '/', { waitUntil: 'domcontentloaded' });
+    await p.locator('[data-testid=live-status][data-state=live]').waitFor({ timeout: 10000 });
+    await p.waitForFunction(() => document.querySelectorAll('.entity-marker').length >= 8, null, { timeout: 15000 });
+    await p.locator('.pm25-chart svg').first().waitFor({ timeout: 15000 });
+    const overflow = await p.evaluate(() => document.documentElement.scrollHeight - window.innerHeight);
+    assert.ok(overflow <= 1, `the wall shows the whole overview without scrolling (overflow ${overflow}px)`);
+    await p.screenshot({ path: resolve(shots, 'wall.png') });
+    assertClean(p);
+    await wall.close();
+  });
+
   await step('logout ends the session; pages then ask to log in again', async () => {
     await page.goto(base + '/', { waitUntil: 'domcontentloaded' });
     await page.getByRole('button', { name: /Log out|Đăng xuất/ }).click();

@@ -11,9 +11,13 @@ interface Props {
   loading?: boolean;
   icon?: ReactNode;
   testId?: string;
+  /** A line under the value (the worst station, a total). */
+  note?: ReactNode;
+  /** The unit after the number (not upper-cased with the label). */
+  unit?: string;
 }
 
-export function Kpi({ label, value, format, zeroText, unknownText, loading, icon, testId }: Props) {
+export function Kpi({ label, value, format, zeroText, unknownText, loading, icon, testId, note, unit }: Props) {
   const empty = value === null || value === 0;
   return (
     <div className={'kpi' + (empty ? ' kpi--empty' : '')} data-testid={testId} aria-busy={loading || undefined}>
@@ -27,10 +31,12 @@ export function Kpi({ label, value, format, zeroText, unknownText, loading, icon
         ) : (
           <>
             <span className="kpi__number">{format(value)}</span>
+            {unit && <span className="kpi__unit">{unit}</span>}
             {value === 0 && <span className="kpi__note">{zeroText}</span>}
           </>
         )}
       </dd>
+      {note && <dd className="kpi__sub">{note}</dd>}
     </div>
   );
 }
