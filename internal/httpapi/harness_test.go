@@ -36,7 +36,7 @@ func newAPI(t *testing.T) *api {
 	}
 	changes := bus.NewLocal()
 	mux := http.NewServeMux()
-	mux.Handle("GET /api/v1/stream", httpapi.WithTenant(httpapi.Stream(changes, 50*time.Millisecond)))
+	mux.Handle("GET /api/v1/stream", httpapi.WithTenant(httpapi.Stream(changes, httpapi.StreamOptions{Heartbeat: 50 * time.Millisecond})))
 	httpapi.RegisterNGSILD(mux, broker.New(st, broker.WithBus(changes)), res, st, httpapi.Options{
 		Limits:   httpapi.QueryLimits{DefaultPageSize: 20, MaxPageSize: 100},
 		MaxBatch: 50,

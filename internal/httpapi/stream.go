@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,12 +18,23 @@ type ChangeSubscriber interface {
 	Subscribe(buffer int) *bus.Subscription
 }
 
+// StreamOptions configure the live stream.
+type StreamOptions struct {
+	// Heartbeat is how often an idle stream sends a comment.
+	Heartbeat time.Duration
+	// Visible, when set, decides whether the requester may see a change.
+	Visible func(ctx context.Context, c *bus.Change) bool
+	// Done ends every stream when closed (server shutdown).
+	Done <-chan struct{}
+}
+
 // streamFilter selects the changes a stream client wants.
 type streamFilter struct {
-	tenant string
-	types  map[string]bool
-	ids    map[string]bool
-	box    *[4]float64 // minLon, minLat, maxLon, maxLat
+	visible func(*bus.Change) bool
+	tenant  string
+	types   map[string]bool
+	ids     map[string]bool
+	box     *[4]float64 // minLon, minLat, maxLon, maxLat
 }
 
 // parseStreamFilter reads tenant, type, id and bbox. Browsers' EventSource
@@ -87,6 +99,9 @@ func (f *streamFilter) match(c *bus.Change) bool {
 	if f.types != nil && !anyType(e.Types, f.types) {
 		return false
 	}
+	if f.visible != nil && !f.visible(c) {
+		return false
+	}
 	if f.box == nil {
 		return true
 	}
@@ -110,13 +125,18 @@ func anyType(types []string, want map[string]bool) bool {
 // Stream handles GET /api/v1/stream: server-sent events of entity changes,
 // filtered by tenant, type, id and bbox. Each event is named create, update
 // or delete and carries the entity in keyValues form (options=normalized
-// for the normalized form), compacted with the core context.
-func Stream(sub ChangeSubscriber, heartbeat time.Duration) http.HandlerFunc {
+// for the normalized form), compacted with the core context. A client that
+// falls behind loses changes and gets a resync event: reload, then go on.
+func Stream(sub ChangeSubscriber, o StreamOptions) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		f, err := parseStreamFilter(r)
 		if err != nil {
 			writeError(w, r, err)
 			return
+		}
+		if o.Visible != nil {
+			ctx := r.Context()
+			f.visible = func(c *bus.Change) bool { return o.Visible(ctx, c) }
 		}
 		render := ngsild.RenderOptions{Format: ngsild.KeyValues, Compact: jsonld.Core().CompactIRI}
 		if r.URL.Query().Get("options") == "normalized" {
@@ -132,18 +152,21 @@ func Stream(sub ChangeSubscriber, heartbeat time.Duration) http.HandlerFunc {
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte("retry: 3000\nevent: ready\ndata: {}\n\n"))
 		_ = rc.Flush()
-		streamChanges(w, rc, r, s, f, render, heartbeat)
+		streamChanges(w, rc, r, s, f, render, o)
 	}
 }
 
 // streamChanges writes matching changes until the client goes away.
-func streamChanges(w http.ResponseWriter, rc *http.ResponseController, r *http.Request, s *bus.Subscription, f *streamFilter, render ngsild.RenderOptions, heartbeat time.Duration) {
-	tick := time.NewTicker(heartbeat)
+func streamChanges(w http.ResponseWriter, rc *http.ResponseController, r *http.Request, s *bus.Subscription, f *streamFilter, render ngsild.RenderOptions, o StreamOptions) {
+	tick := time.NewTicker(o.Heartbeat)
 	defer tick.Stop()
 	var buf bytes.Buffer
+	dropped := s.Dropped()
 	for {
 		select {
 		case <-r.Context().Done():
+			return
+		case <-o.Done:
 			return
 		case <-tick.C:
 			buf.WriteString(": heartbeat\n\n")
@@ -156,6 +179,11 @@ func streamChanges(w http.ResponseWriter, rc *http.ResponseController, r *http.R
 					writeEvent(&buf, &batch[i], render)
 				}
 			}
+		}
+		if d := s.Dropped(); d != dropped {
+			// The client fell behind and lost changes: tell it to reload.
+			dropped = d
+			buf.WriteString("event: resync\ndata: {}\n\n")
 		}
 		if buf.Len() == 0 {
 			continue

@@ -109,50 +109,17 @@ func (s *Server) auditRead(ctx context.Context, tenant, id string) {
 }
 
 // stream serves GET /api/v1/stream with only the changes of entities the
-// request's principal may read.
+// request's principal may read (as the entity is after the change, or was
+// before a deletion). Streams end when the server shuts down.
 func (s *Server) stream(changes bus.Bus) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sub := &readableChanges{src: changes, p: auth.FromContext(r.Context()), ctx: r.Context()}
-		httpapi.Stream(sub, streamHeartbeat).ServeHTTP(w, r)
+	return httpapi.Stream(changes, httpapi.StreamOptions{
+		Heartbeat: streamHeartbeat,
+		Done:      s.shutdown,
+		Visible: func(ctx context.Context, c *bus.Change) bool {
+			e := c.Entity()
+			return e != nil && auth.Allowed(auth.FromContext(ctx), auth.ActionRead, auth.EntityResource(c.Tenant, e))
+		},
 	})
-}
-
-// readableChanges subscribes to the bus for one principal: it forwards
-// only the changes whose entity (as it is after the change, or as it was
-// before a deletion) the principal may read, until the request ends.
-type readableChanges struct {
-	src bus.Bus
-	p   *auth.Principal
-	ctx context.Context
-}
-
-// Subscribe implements httpapi.ChangeSubscriber.
-func (rc *readableChanges) Subscribe(buffer int) *bus.Subscription {
-	in := rc.src.Subscribe(buffer)
-	local := bus.NewLocal()
-	out := local.Subscribe(buffer)
-	go func() {
-		defer in.Close()
-		for {
-			select {
-			case <-rc.ctx.Done():
-				return
-			case batch, ok := <-in.C():
-				if !ok {
-					return
-				}
-				var kept []bus.Change
-				for i := range batch {
-					c := &batch[i]
-					if e := c.Entity(); e != nil && auth.Allowed(rc.p, auth.ActionRead, auth.EntityResource(c.Tenant, e)) {
-						kept = append(kept, *c)
-					}
-				}
-				_ = local.Publish(rc.ctx, kept)
-			}
-		}
-	}()
-	return out
 }
 
 // streamHeartbeat is how often an idle event stream sends a comment.

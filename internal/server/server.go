@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -57,6 +58,10 @@ type Server struct {
 
 	// lock keeps other servers and `dothi restore` off the data directory.
 	lock *datalock.Lock
+	// shutdown is closed when the server starts shutting down, ending the
+	// live streams that would otherwise hold it up.
+	shutdown     chan struct{}
+	shutdownOnce sync.Once
 }
 
 // NewLogger returns the structured logger the configuration asks for.
@@ -87,7 +92,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		lock.Release()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, store: st, lock: lock}
+	s := &Server{cfg: cfg, log: log, store: st, lock: lock, shutdown: make(chan struct{})}
 	if err := s.openAuth(); err != nil {
 		s.closeAll()
 		return nil, err
@@ -318,6 +323,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	stopDemo()
 	stopPurge()
+	s.shutdownOnce.Do(func() { close(s.shutdown) })
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestTemporalHistoryFollowsEntityAccess checks that the temporal API
@@ -40,5 +41,22 @@ func TestTemporalHistoryFollowsEntityAccess(t *testing.T) {
 	}
 	if code, body := leader.write(t, "DELETE", history, ""); code != http.StatusForbidden {
 		t.Errorf("the leader deletes history: %d %s, want 403", code, body)
+	}
+}
+
+// TestShutdownEndsLiveStreams checks that an open event stream does not
+// hold up a graceful shutdown.
+func TestShutdownEndsLiveStreams(t *testing.T) {
+	base, _, stop := startDemo(t)
+	op := login(t, base, "operator")
+	resp, err := op.c.Get(base + "/api/v1/stream")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("stream: %v %v", err, resp)
+	}
+	defer resp.Body.Close()
+	start := time.Now()
+	stop()
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("shutdown with an open stream took %s", d)
 	}
 }

@@ -270,6 +270,8 @@ export function useLive(fallbackMs = 30_000): LiveState {
         if (connectedOnce) reload();
         connectedOnce = true;
       });
+      // The server fell behind this client and dropped events: resync.
+      es.addEventListener('resync', () => reload());
       for (const kind of ['create', 'update', 'delete'] as const) {
         es.addEventListener(kind, (ev: MessageEvent<string>) => {
           try {
