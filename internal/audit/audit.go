@@ -104,11 +104,21 @@ PRAGMA user_version = 1;
 `
 
 // Log is an open audit log. It is safe for concurrent use, and several
-// processes may append to one file.
+// processes may append to one file. Concurrent appends are committed
+// together (group commit): one transaction and one sync for many records.
 type Log struct {
 	db  *sql.DB
-	mu  sync.Mutex
 	now func() time.Time
+
+	mu      sync.Mutex
+	queue   []*pending
+	writing bool
+}
+
+// pending is a record waiting for its commit.
+type pending struct {
+	r    Record
+	done chan error
 }
 
 // Open opens or creates the audit log at path, readable by its owner only.
@@ -164,28 +174,69 @@ func migrate(db *sql.DB) error {
 // Close closes the log.
 func (l *Log) Close() error { return l.db.Close() }
 
-// Append adds r at the end of the chain and returns it as stored.
+// Append adds r at the end of the chain and returns it as stored, once it
+// is durable.
 func (l *Log) Append(ctx context.Context, r Record) (Record, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	if r.Time.IsZero() {
 		r.Time = l.now()
 	}
 	r.Time = r.Time.UTC()
+	p := &pending{r: r, done: make(chan error, 1)}
+	l.mu.Lock()
+	l.queue = append(l.queue, p)
+	lead := !l.writing
+	l.writing = true
+	l.mu.Unlock()
+	if lead {
+		l.flush()
+	}
+	if err := <-p.done; err != nil {
+		return Record{}, err
+	}
+	return p.r, nil
+}
+
+// flush commits queued records, batch after batch, until the queue is
+// empty; the caller that found no writer at work runs it.
+func (l *Log) flush() {
+	for {
+		l.mu.Lock()
+		batch := l.queue
+		l.queue = nil
+		if len(batch) == 0 {
+			l.writing = false
+			l.mu.Unlock()
+			return
+		}
+		l.mu.Unlock()
+		err := l.commit(batch)
+		for _, p := range batch {
+			p.done <- err
+		}
+	}
+}
+
+// commit chains and writes a batch of records in one transaction.
+func (l *Log) commit(batch []*pending) error {
+	ctx := context.Background()
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
-		return Record{}, err
+		return err
 	}
 	defer tx.Rollback()
-	r.Seq, r.PrevHash = 1, genesis
-	err = tx.QueryRowContext(ctx, `SELECT seq + 1, hash FROM audit ORDER BY seq DESC LIMIT 1`).Scan(&r.Seq, &r.PrevHash)
+	seq, prev := int64(1), genesis
+	err = tx.QueryRowContext(ctx, `SELECT seq + 1, hash FROM audit ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return Record{}, err
+		return err
 	}
-	if err := l.insert(ctx, tx, &r); err != nil {
-		return Record{}, err
+	for _, p := range batch {
+		p.r.Seq, p.r.PrevHash = seq, prev
+		if err := l.insert(ctx, tx, &p.r); err != nil {
+			return err
+		}
+		seq, prev = seq+1, p.r.Hash
 	}
-	return r, tx.Commit()
+	return tx.Commit()
 }
 
 // insert hashes r and writes it.
