@@ -33,6 +33,7 @@ import (
 	"github.com/dothi-city/dothi/internal/simulate"
 	"github.com/dothi-city/dothi/internal/store"
 	"github.com/dothi-city/dothi/internal/store/sqlite"
+	"github.com/dothi-city/dothi/internal/subscription"
 	"github.com/dothi-city/dothi/web"
 )
 
@@ -58,6 +59,8 @@ type Server struct {
 
 	// lock keeps other servers and `dothi restore` off the data directory.
 	lock *datalock.Lock
+	// notifier delivers the notifications of NGSI-LD subscriptions.
+	notifier *subscription.Notifier
 	// shutdown is closed when the server starts shutting down, ending the
 	// live streams that would otherwise hold it up.
 	shutdown     chan struct{}
@@ -215,6 +218,15 @@ func (s *Server) routes() (http.Handler, error) {
 	}
 	httpapi.RegisterNGSILD(ngsi, b, resolver, s.store, apiOpts)
 	httpapi.RegisterTemporal(ngsi, b, resolver, apiOpts)
+	s.notifier = subscription.NewNotifier(subscription.Options{
+		Log: s.store, Entities: s.store, Store: s.store, Contexts: resolver, Wake: changes, Logger: s.log,
+	})
+	subs := http.NewServeMux()
+	httpapi.RegisterSubscriptions(subs, &subscription.Manager{Store: s.store, Notifier: s.notifier}, resolver)
+	// Notifications are not yet filtered by the subscriber's access rights,
+	// so only administrators manage subscriptions for now.
+	ngsi.Handle("/ngsi-ld/v1/subscriptions", requireRole(subs, auth.RoleAdmin))
+	ngsi.Handle("/ngsi-ld/v1/subscriptions/", requireRole(subs, auth.RoleAdmin))
 	mux := http.NewServeMux()
 	mux.Handle("/ngsi-ld/", s.authHTTP.AuditChanges(authhttp.GuardNGSILD(ngsi)))
 	// Hosted @contexts stay public: clients and other brokers fetch them by URL.
@@ -304,6 +316,11 @@ func (s *Server) Run(ctx context.Context) error {
 		s.closeAll()
 		return err
 	}
+	if err := s.notifier.Start(ctx); err != nil {
+		stopDemo()
+		s.closeAll()
+		return err
+	}
 	stopPurge := s.purgeSessions(10 * time.Minute)
 	errc := make(chan error, 1)
 	go func() {
@@ -332,6 +349,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if ms != nil {
 		_ = ms.Shutdown(sctx)
 	}
+	s.notifier.Stop()
 	if err := s.closeAll(); err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ type Store interface {
 	ContextStore
 	ChangeLog
 	TemporalStore
+	SubscriptionStore
 	// Close flushes pending writes and releases resources.
 	Close() error
 }

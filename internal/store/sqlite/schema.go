@@ -141,6 +141,9 @@ CREATE TABLE temporal(
 CREATE TABLE history_seq(id INTEGER PRIMARY KEY CHECK (id = 1), iid INTEGER NOT NULL, trimmed INTEGER NOT NULL);
 INSERT INTO history_seq(id, iid, trimmed) VALUES(1, 0, 0);
 `,
+	// Version 4: NGSI-LD subscriptions, the notifications they still owe
+	// and the cursors of change log consumers (see subscriptions.go).
+	subscriptionsSchema,
 }
 
 // reindexAfter is the version after which the index tables must be
