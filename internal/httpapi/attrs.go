@@ -54,33 +54,30 @@ type attrsFunc func(r *http.Request, id string, frag *ngsild.Entity, opts map[st
 // attrsHandler answers 204 when every attribute was applied, else 207 with
 // the update result.
 func attrsHandler(cr ContextResolver, now Clock, verb string, allowed []string, fn attrsFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		opts, err := options(r, allowed...)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		frag, c, err := readFragmentContext(r, cr, now, id, verb)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		res, err := fn(r, id, frag, opts)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		if len(res.NotUpdated) == 0 {
 			w.WriteHeader(http.StatusNoContent)
-			return
+			return nil
 		}
 		writeJSON(w, http.StatusMultiStatus, updateResultJSON(res, c))
-	}
+		return nil
+	})
 }
 
 // readFragmentContext reads the attributes of entity id from the body,
@@ -96,8 +93,7 @@ func readFragmentContext(r *http.Request, cr ContextResolver, now Clock, id, ver
 	if bodyID, ok := obj["id"]; ok && bodyID != id {
 		return nil, nil, badRequest("the id in the body (%v) differs from the id in the path (%s)", bodyID, id)
 	}
-	bc := &bodyContexts{r: r, cr: cr}
-	c, err := bc.of(obj)
+	c, err := (&bodyContexts{r: r, cr: cr}).of(obj)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -146,68 +142,81 @@ type attrFunc func(ctx context.Context, tenant, id, attr string, frag *ngsild.En
 // attrHandler wraps the body of a single-attribute operation into a
 // fragment named after the path's attribute.
 func attrHandler(cr ContextResolver, now Clock, fn attrFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		id, err := pathID(r)
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
+		id, obj, c, err := pathIDBody(r, cr)
 		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		obj, err := decodeObject(r)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		bc := &bodyContexts{r: r, cr: cr}
-		c, err := bc.of(obj)
-		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		term := r.PathValue("attrId")
 		frag, err := ngsild.ParseFragment(map[string]any{term: obj}, c.ExpandTerm, now())
-		if err == nil {
-			err = fn(r.Context(), Tenant(r.Context()), id, c.ExpandTerm(term), frag)
-		}
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
+		}
+		if err := fn(r.Context(), Tenant(r.Context()), id, c.ExpandTerm(term), frag); err != nil {
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+}
+
+// pathIDBody is the prologue of the handlers that change one attribute:
+// the validated {entityId} of the path, then the body and its context, as
+// in bodyWithContext.
+func pathIDBody(r *http.Request, cr ContextResolver) (string, map[string]any, *jsonld.Context, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return "", nil, nil, err
 	}
+	obj, c, err := bodyWithContext(r, cr)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return id, obj, c, nil
+}
+
+// bodyWithContext decodes the JSON object of the request body and
+// resolves the context it uses (its @context, or the Link header).
+func bodyWithContext(r *http.Request, cr ContextResolver) (map[string]any, *jsonld.Context, error) {
+	obj, err := decodeObject(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := (&bodyContexts{r: r, cr: cr}).of(obj)
+	if err != nil {
+		return nil, nil, err
+	}
+	return obj, c, nil
 }
 
 // DeleteAttr handles DELETE /ngsi-ld/v1/entities/{entityId}/attrs/{attrId}.
 func DeleteAttr(d AttrDeleter, cr ContextResolver) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		c, err := linkContext(r, cr)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		q := r.URL.Query()
 		if ds := q.Get("datasetId"); ds != "" {
 			if err := ngsild.ValidateURI(ds); err != nil {
-				writeError(w, r, badRequest("datasetId %q: %v", ds, err))
-				return
+				return badRequest("datasetId %q: %v", ds, err)
 			}
 		}
 		deleteAll := false
 		if s := q.Get("deleteAll"); s != "" {
 			if deleteAll, err = strconv.ParseBool(s); err != nil {
-				writeError(w, r, badRequest("deleteAll must be true or false, not %q", s))
-				return
+				return badRequest("deleteAll must be true or false, not %q", s)
 			}
 		}
 		attr := c.ExpandTerm(r.PathValue("attrId"))
 		if err := d.DeleteAttr(r.Context(), Tenant(r.Context()), id, attr, q.Get("datasetId"), deleteAll); err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
-	}
+		return nil
+	})
 }

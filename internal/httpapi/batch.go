@@ -234,38 +234,36 @@ func (b *batchItems) write(w http.ResponseWriter, ok func()) {
 
 // BatchCreate handles POST /ngsi-ld/v1/entityOperations/create.
 func BatchCreate(bw BatchWriter, cr ContextResolver, now Clock, max int) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
 		tenant := Tenant(r.Context())
 		items, err := applyBatch(r, cr, now, max, func(ctx context.Context, entities []*ngsild.Entity) ([]bool, []error, error) {
 			errs, err := bw.BatchCreate(ctx, tenant, entities)
 			return nil, errs, err
 		})
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		items.write(w, func() {
 			body, _ := json.Marshal(items.result.Success)
 			writeJSON(w, http.StatusCreated, body)
 		})
-	}
+		return nil
+	})
 }
 
 // BatchUpsert handles POST /ngsi-ld/v1/entityOperations/upsert.
 func BatchUpsert(bw BatchWriter, cr ContextResolver, now Clock, max int) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
 		opts, err := options(r, "replace", "update")
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		tenant, replace := Tenant(r.Context()), !opts["update"]
 		items, err := applyBatch(r, cr, now, max, func(ctx context.Context, entities []*ngsild.Entity) ([]bool, []error, error) {
 			return bw.BatchUpsert(ctx, tenant, entities, replace)
 		})
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		items.write(w, func() {
 			var ids []string
@@ -281,16 +279,16 @@ func BatchUpsert(bw BatchWriter, cr ContextResolver, now Clock, max int) http.Ha
 			body, _ := json.Marshal(ids)
 			writeJSON(w, http.StatusCreated, body)
 		})
-	}
+		return nil
+	})
 }
 
 // BatchUpdate handles POST /ngsi-ld/v1/entityOperations/update.
 func BatchUpdate(bw BatchWriter, cr ContextResolver, now Clock, max int) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
 		opts, err := options(r, "noOverwrite")
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		tenant, noOverwrite := Tenant(r.Context()), opts["noOverwrite"]
 		items, err := applyBatch(r, cr, now, max, func(ctx context.Context, entities []*ngsild.Entity) ([]bool, []error, error) {
@@ -298,20 +296,19 @@ func BatchUpdate(bw BatchWriter, cr ContextResolver, now Clock, max int) http.Ha
 			return nil, errs, err
 		})
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		items.write(w, func() { w.WriteHeader(http.StatusNoContent) })
-	}
+		return nil
+	})
 }
 
 // BatchDelete handles POST /ngsi-ld/v1/entityOperations/delete.
 func BatchDelete(bw BatchWriter, max int) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
 		list, err := batchArray(r, max)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		items := &batchItems{result: batchResult{Success: []string{}, Errors: []batchError{}}}
 		var ids []string
@@ -329,12 +326,12 @@ func BatchDelete(bw BatchWriter, max int) http.HandlerFunc {
 		}
 		errs, err := bw.BatchDelete(r.Context(), Tenant(r.Context()), ids)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		for i, id := range ids {
 			items.result.add(id, errs[i])
 		}
 		items.write(w, func() { w.WriteHeader(http.StatusNoContent) })
-	}
+		return nil
+	})
 }

@@ -25,23 +25,19 @@ const contextsPath = "/ngsi-ld/v1/jsonldContexts/"
 // AddContext handles POST /ngsi-ld/v1/jsonldContexts. Hosted contexts get
 // URLs under publicURL, or under the URL the client used when it is empty.
 func AddContext(cs store.ContextStore, f ContextForgetter, publicURL string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
 		if mt := mediaType(r.Header.Get("Content-Type")); mt != mediaJSON && mt != mediaLD {
-			writeError(w, r, ngsild.Errorf(ngsild.ErrUnsupportedMediaType, "Content-Type must be application/json or application/ld+json"))
-			return
+			return ngsild.Errorf(ngsild.ErrUnsupportedMediaType, "Content-Type must be application/json or application/ld+json")
 		}
 		raw, err := io.ReadAll(r.Body)
 		if err != nil {
-			writeError(w, r, bodyError(err))
-			return
+			return bodyError(err)
 		}
 		if err := checkUTF8(raw, nil); err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		if _, err := jsonld.Validate(raw); err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		id := randomID()
 		base := publicURL
@@ -50,13 +46,13 @@ func AddContext(cs store.ContextStore, f ContextForgetter, publicURL string) htt
 		}
 		c := &store.StoredContext{ID: id, URL: strings.TrimSuffix(base, "/") + contextsPath + id, Kind: store.ContextHosted, Body: raw, CreatedAt: time.Now().UTC()}
 		if err := cs.PutContext(r.Context(), c); err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		f.Forget(c.URL)
 		w.Header().Set("Location", contextsPath+id)
 		w.WriteHeader(http.StatusCreated)
-	}
+		return nil
+	})
 }
 
 func randomID() string {
@@ -86,16 +82,14 @@ type contextInfo struct {
 
 // ListContexts handles GET /ngsi-ld/v1/jsonldContexts.
 func ListContexts(cs store.ContextStore) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
 		all, err := cs.ListContexts(r.Context())
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		kind := r.URL.Query().Get("kind")
 		if kind != "" && kind != store.ContextHosted && kind != store.ContextCached && kind != "ImplicitlyCreated" {
-			writeError(w, r, badRequest("kind must be Hosted, Cached or ImplicitlyCreated, not %q", kind))
-			return
+			return badRequest("kind must be Hosted, Cached or ImplicitlyCreated, not %q", kind)
 		}
 		details := r.URL.Query().Get("details") == "true"
 		urls := []string{}
@@ -109,10 +103,11 @@ func ListContexts(cs store.ContextStore) http.HandlerFunc {
 		}
 		if details {
 			answerJSON(w, infos)
-			return
+			return nil
 		}
 		answerJSON(w, urls)
-	}
+		return nil
+	})
 }
 
 // findContext looks a context up by local id or by URL.
@@ -136,36 +131,35 @@ func findContext(r *http.Request, cs store.ContextStore) (*store.StoredContext, 
 
 // GetContext handles GET /ngsi-ld/v1/jsonldContexts/{contextId}.
 func GetContext(cs store.ContextStore) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
 		c, err := findContext(r, cs)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		w.Header().Set("Content-Type", mediaLD)
 		if !json.Valid(c.Body) {
-			writeError(w, r, ngsild.Errorf(ngsild.ErrInternal, "stored context %s is damaged", c.ID))
-			return
+			return ngsild.Errorf(ngsild.ErrInternal, "stored context %s is damaged", c.ID)
 		}
 		_, _ = w.Write(c.Body)
-	}
+		return nil
+	})
 }
 
 // DeleteContext handles DELETE /ngsi-ld/v1/jsonldContexts/{contextId}.
 func DeleteContext(cs store.ContextStore, f ContextForgetter) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
 		c, err := findContext(r, cs)
-		if err == nil && c.Kind == store.ContextHosted && r.URL.Query().Get("reload") == "true" {
-			err = badRequest("reload applies to cached contexts; %s is hosted by this broker", c.URL)
-		}
-		if err == nil {
-			err = cs.DeleteContext(r.Context(), c.ID)
-		}
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
+		}
+		if c.Kind == store.ContextHosted && r.URL.Query().Get("reload") == "true" {
+			return badRequest("reload applies to cached contexts; %s is hosted by this broker", c.URL)
+		}
+		if err := cs.DeleteContext(r.Context(), c.ID); err != nil {
+			return err
 		}
 		f.Forget(c.URL)
 		w.WriteHeader(http.StatusNoContent)
-	}
+		return nil
+	})
 }

@@ -41,6 +41,18 @@ func discovery(r *http.Request, s Summarizer, cr ContextResolver) (*discoveryReq
 	return &discoveryRequest{sum: sum, c: c, media: media}, err
 }
 
+// discoveryHandler is the handler of a discovery endpoint: fn answers
+// with the summary that discovery loads.
+func discoveryHandler(s Summarizer, cr ContextResolver, fn func(w http.ResponseWriter, r *http.Request, d *discoveryRequest) error) http.HandlerFunc {
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
+		d, err := discovery(r, s, cr)
+		if err != nil {
+			return err
+		}
+		return fn(w, r, d)
+	})
+}
+
 // answer writes v as JSON, with the context as a Link header
 // (application/json) or as "@context" members (application/ld+json).
 func (d *discoveryRequest) answer(w http.ResponseWriter, v any) {
@@ -110,12 +122,7 @@ type attribute struct {
 
 // Types handles GET /ngsi-ld/v1/types.
 func Types(s Summarizer, cr ContextResolver) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		d, err := discovery(r, s, cr)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
+	return discoveryHandler(s, cr, func(w http.ResponseWriter, r *http.Request, d *discoveryRequest) error {
 		sum, c := d.sum, d.c
 		types := sortedKeys(sum.Types)
 		if r.URL.Query().Get("details") == "true" {
@@ -124,30 +131,25 @@ func Types(s Summarizer, cr ContextResolver) http.HandlerFunc {
 				list = append(list, entityType{ID: t, Type: "EntityType", TypeName: c.CompactIRI(t), AttributeNames: attrNames(sum, t, c)})
 			}
 			d.answer(w, list)
-			return
+			return nil
 		}
 		names := make([]string, 0, len(types))
 		for _, t := range types {
 			names = append(names, c.CompactIRI(t))
 		}
 		d.answer(w, map[string]any{"id": "urn:ngsi-ld:EntityTypeList:" + randomID(), "type": "EntityTypeList", "typeList": names})
-	}
+		return nil
+	})
 }
 
 // TypeInfo handles GET /ngsi-ld/v1/types/{type}.
 func TypeInfo(s Summarizer, cr ContextResolver) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		d, err := discovery(r, s, cr)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
+	return discoveryHandler(s, cr, func(w http.ResponseWriter, r *http.Request, d *discoveryRequest) error {
 		sum, c := d.sum, d.c
 		t := c.ExpandTerm(r.PathValue("type"))
 		n, ok := sum.Types[t]
 		if !ok {
-			writeError(w, r, ngsild.Errorf(ngsild.ErrResourceNotFound, "no entity has type %s", r.PathValue("type")))
-			return
+			return ngsild.Errorf(ngsild.ErrResourceNotFound, "no entity has type %s", r.PathValue("type"))
 		}
 		info := entityTypeInfo{ID: t, Type: "EntityTypeInfo", TypeName: c.CompactIRI(t), EntityCount: n, AttributeDetails: []attrDetail{}}
 		byName := map[string][]string{}
@@ -160,49 +162,41 @@ func TypeInfo(s Summarizer, cr ContextResolver) http.HandlerFunc {
 			info.AttributeDetails = append(info.AttributeDetails, attrDetail{ID: name, Type: "Attribute", AttributeName: c.CompactIRI(name), AttributeTypes: byName[name]})
 		}
 		d.answer(w, info)
-	}
+		return nil
+	})
 }
 
 // Attributes handles GET /ngsi-ld/v1/attributes.
 func Attributes(s Summarizer, cr ContextResolver) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		d, err := discovery(r, s, cr)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
+	return discoveryHandler(s, cr, func(w http.ResponseWriter, r *http.Request, d *discoveryRequest) error {
 		sum, c := d.sum, d.c
 		attrs := attributes(sum, c)
 		if r.URL.Query().Get("details") == "true" {
 			d.answer(w, attrs)
-			return
+			return nil
 		}
 		names := make([]string, 0, len(attrs))
 		for _, a := range attrs {
 			names = append(names, a.AttributeName)
 		}
 		d.answer(w, map[string]any{"id": "urn:ngsi-ld:AttributeList:" + randomID(), "type": "AttributeList", "attributeList": names})
-	}
+		return nil
+	})
 }
 
 // AttributeInfo handles GET /ngsi-ld/v1/attributes/{attrId}.
 func AttributeInfo(s Summarizer, cr ContextResolver) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		d, err := discovery(r, s, cr)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
+	return discoveryHandler(s, cr, func(w http.ResponseWriter, r *http.Request, d *discoveryRequest) error {
 		sum, c := d.sum, d.c
 		name := c.ExpandTerm(r.PathValue("attrId"))
 		for _, a := range attributes(sum, c) {
 			if a.ID == name {
 				d.answer(w, a)
-				return
+				return nil
 			}
 		}
-		writeError(w, r, ngsild.Errorf(ngsild.ErrResourceNotFound, "no entity has attribute %s", r.PathValue("attrId")))
-	}
+		return ngsild.Errorf(ngsild.ErrResourceNotFound, "no entity has attribute %s", r.PathValue("attrId"))
+	})
 }
 
 // attributes aggregates the summary by attribute name.

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/dothi-city/dothi/internal/jsonld"
 	"github.com/dothi-city/dothi/internal/ngsild"
 )
 
@@ -53,19 +54,18 @@ func pathID(r *http.Request) (string, error) {
 
 // CreateEntity handles POST /ngsi-ld/v1/entities.
 func CreateEntity(c EntityCreator, cr ContextResolver, now Clock) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
 		e, err := readEntity(r, cr, now)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		if err := c.CreateEntity(r.Context(), Tenant(r.Context()), e); err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		w.Header().Set("Location", entityPath(e.ID))
 		w.WriteHeader(http.StatusCreated)
-	}
+		return nil
+	})
 }
 
 // readEntity decodes and parses a whole entity from the request body.
@@ -74,76 +74,64 @@ func readEntity(r *http.Request, cr ContextResolver, now Clock) (*ngsild.Entity,
 	if err != nil {
 		return nil, err
 	}
-	bc := &bodyContexts{r: r, cr: cr}
-	c, err := bc.of(obj)
-	if err != nil {
-		return nil, err
-	}
-	return ngsild.ParseEntity(obj, c.ExpandTerm, now())
+	return parseWithContext(r, cr, obj, now)
+}
+
+// entityOutput is outputFor without extra options, for contextOutput and
+// retrieveTarget.
+func entityOutput(r *http.Request, c *jsonld.Context) (output, error) {
+	return outputFor(r, c)
 }
 
 // RetrieveEntity handles GET /ngsi-ld/v1/entities/{entityId}.
 func RetrieveEntity(er EntityReader, cr ContextResolver) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		id, err := pathID(r)
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
+		id, c, out, err := retrieveTarget(r, cr, entityOutput)
 		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		c, err := linkContext(r, cr)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		out, err := outputFor(r, c)
-		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		e, err := er.Entity(r.Context(), Tenant(r.Context()), id)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		if t := r.URL.Query().Get("type"); t != "" && !e.HasType(c.ExpandTerm(t)) {
-			writeError(w, r, ngsild.Errorf(ngsild.ErrResourceNotFound, "entity %s has no type %s", id, t))
-			return
+			return ngsild.Errorf(ngsild.ErrResourceNotFound, "entity %s has no type %s", id, t)
 		}
 		out.writeEntity(w, e)
-	}
+		return nil
+	})
 }
 
 // ReplaceEntity handles PUT /ngsi-ld/v1/entities/{entityId}.
 func ReplaceEntity(er EntityReplacer, cr ContextResolver, now Clock) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		obj, err := decodeObject(r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		if bodyID, ok := obj["id"]; !ok {
 			obj["id"] = id
 		} else if bodyID != id {
-			writeError(w, r, badRequest("the id in the body (%v) differs from the id in the path (%s)", bodyID, id))
-			return
+			return badRequest("the id in the body (%v) differs from the id in the path (%s)", bodyID, id)
 		}
 		e, err := parseWithContext(r, cr, obj, now)
-		if err == nil {
-			err = er.ReplaceEntity(r.Context(), Tenant(r.Context()), e)
-		}
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
+		}
+		if err := er.ReplaceEntity(r.Context(), Tenant(r.Context()), e); err != nil {
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
-	}
+		return nil
+	})
 }
 
+// parseWithContext parses the entity obj with the context of its body
+// (or of the Link header).
 func parseWithContext(r *http.Request, cr ContextResolver, obj map[string]any, now Clock) (*ngsild.Entity, error) {
 	bc := &bodyContexts{r: r, cr: cr}
 	c, err := bc.of(obj)
@@ -155,35 +143,34 @@ func parseWithContext(r *http.Request, cr ContextResolver, obj map[string]any, n
 
 // MergeEntity handles PATCH /ngsi-ld/v1/entities/{entityId}.
 func MergeEntity(em EntityMerger, cr ContextResolver, now Clock) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		frag, _, err := readFragmentContext(r, cr, now, id, "merge")
-		if err == nil {
-			err = em.MergeEntity(r.Context(), Tenant(r.Context()), id, frag)
-		}
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
+		}
+		if err := em.MergeEntity(r.Context(), Tenant(r.Context()), id, frag); err != nil {
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
-	}
+		return nil
+	})
 }
 
 // DeleteEntity handles DELETE /ngsi-ld/v1/entities/{entityId}.
 func DeleteEntity(ed EntityDeleter) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r)
-		if err == nil {
-			err = ed.DeleteEntity(r.Context(), Tenant(r.Context()), id)
-		}
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
+		}
+		if err := ed.DeleteEntity(r.Context(), Tenant(r.Context()), id); err != nil {
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
-	}
+		return nil
+	})
 }

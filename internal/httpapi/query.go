@@ -27,36 +27,31 @@ type QueryLimits struct {
 
 // QueryEntities handles GET /ngsi-ld/v1/entities.
 func QueryEntities(eq EntityQuerier, cr ContextResolver, lim QueryLimits) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		c, err := linkContext(r, cr)
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
+		c, out, err := contextOutput(r, cr, entityOutput)
 		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		out, err := outputFor(r, c)
-		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		q, err := parseQuery(r, c, lim)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
-		answerQuery(w, r, eq, q, out)
-	}
+		return answerQuery(w, r, eq, q, out)
+	})
 }
 
-func answerQuery(w http.ResponseWriter, r *http.Request, eq EntityQuerier, q *store.Query, out output) {
+// answerQuery runs q and writes the entities it finds; it writes nothing
+// when it returns an error.
+func answerQuery(w http.ResponseWriter, r *http.Request, eq EntityQuerier, q *store.Query, out output) error {
 	res, err := eq.Query(r.Context(), Tenant(r.Context()), q)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	if q.Count {
 		w.Header().Set("NGSILD-Results-Count", strconv.Itoa(res.Count))
 	}
 	out.writeEntities(w, res.Entities)
+	return nil
 }
 
 // parseQuery reads the query parameters of Query Entities.
@@ -141,26 +136,18 @@ type queryBody struct {
 
 // QueryPost handles POST /ngsi-ld/v1/entityOperations/query.
 func QueryPost(eq EntityQuerier, cr ContextResolver, lim QueryLimits) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		obj, err := decodeObject(r)
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
+		obj, c, err := bodyWithContext(r, cr)
 		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		c, err := (&bodyContexts{r: r, cr: cr}).of(obj)
-		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		out, err := outputFor(r, c)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		q, body, err := queryFromBody(r, obj, c, lim)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		if len(q.Attrs) > 0 {
 			out.render.Attrs = q.Attrs
@@ -168,8 +155,8 @@ func QueryPost(eq EntityQuerier, cr ContextResolver, lim QueryLimits) http.Handl
 		if body.Lang != "" {
 			out.render.Lang = body.Lang
 		}
-		answerQuery(w, r, eq, q, out)
-	}
+		return answerQuery(w, r, eq, q, out)
+	})
 }
 
 func queryFromBody(r *http.Request, obj map[string]any, c *jsonld.Context, lim QueryLimits) (*store.Query, *queryBody, error) {

@@ -289,3 +289,16 @@ func options(r *http.Request, allowed ...string) (map[string]bool, error) {
 	}
 	return set, nil
 }
+
+// strictBool reads the query parameter name, which must be absent, "true"
+// or "false".
+func strictBool(r *http.Request, name string) (bool, error) {
+	switch s := r.URL.Query().Get(name); s {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	default:
+		return false, badRequest("%s must be true or false, not %q", name, s)
+	}
+}

@@ -75,6 +75,14 @@ func RegisterNGSILD(mux *http.ServeMux, svc Service, cr Contexts, cs store.Conte
 		"GET " + v1 + "/jsonldContexts/{contextId}":            GetContext(cs),
 		"DELETE " + v1 + "/jsonldContexts/{contextId}":         DeleteContext(cs, cr),
 	}
+	registerRoutes(mux, routes)
+	mux.Handle(v1+"/", http.HandlerFunc(notFoundRoute))
+}
+
+// registerRoutes adds routes ("METHOD /path" to handler) to mux, each
+// behind NGSILDQuery and WithTenant, and answers 405 with the allowed
+// methods on their paths otherwise.
+func registerRoutes(mux *http.ServeMux, routes map[string]http.Handler) {
 	allowed := map[string][]string{}
 	for pattern, h := range routes {
 		mux.Handle(pattern, NGSILDQuery(WithTenant(h)))
@@ -85,7 +93,6 @@ func RegisterNGSILD(mux *http.ServeMux, svc Service, cr Contexts, cs store.Conte
 		sort.Strings(methods)
 		mux.Handle(path, methodNotAllowed(strings.Join(methods, ", ")))
 	}
-	mux.Handle(v1+"/", http.HandlerFunc(notFoundRoute))
 }
 
 // methodNotAllowed answers 405 with the methods the path supports.

@@ -128,11 +128,10 @@ func anyType(types []string, want map[string]bool) bool {
 // for the normalized form), compacted with the core context. A client that
 // falls behind loses changes and gets a resync event: reload, then go on.
 func Stream(sub ChangeSubscriber, o StreamOptions) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
 		f, err := parseStreamFilter(r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		if o.Visible != nil {
 			ctx := r.Context()
@@ -153,7 +152,8 @@ func Stream(sub ChangeSubscriber, o StreamOptions) http.HandlerFunc {
 		_, _ = w.Write([]byte("retry: 3000\nevent: ready\ndata: {}\n\n"))
 		_ = rc.Flush()
 		streamChanges(w, rc, r, s, f, render, o)
-	}
+		return nil
+	})
 }
 
 // streamChanges writes matching changes until the client goes away.

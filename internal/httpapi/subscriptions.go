@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/dothi-city/dothi/internal/jsonld"
@@ -33,16 +31,7 @@ func RegisterSubscriptions(mux *http.ServeMux, m *subscription.Manager, cr Conte
 		"PATCH " + base + "/{subscriptionId}":  UpdateSubscription(m, cr),
 		"DELETE " + base + "/{subscriptionId}": DeleteSubscription(m),
 	}
-	allowed := map[string][]string{}
-	for pattern, h := range routes {
-		mux.Handle(pattern, NGSILDQuery(WithTenant(h)))
-		method, path, _ := strings.Cut(pattern, " ")
-		allowed[path] = append(allowed[path], method)
-	}
-	for path, methods := range allowed {
-		sort.Strings(methods)
-		mux.Handle(path, methodNotAllowed(strings.Join(methods, ", ")))
-	}
+	registerRoutes(mux, routes)
 }
 
 func subscriptionPath(id string) string {
@@ -61,29 +50,22 @@ func contextRef(c *jsonld.Context) any {
 
 // CreateSubscription handles POST /ngsi-ld/v1/subscriptions.
 func CreateSubscription(m *subscription.Manager, cr ContextResolver) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		obj, err := decodeObject(r)
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
+		obj, c, err := bodyWithContext(r, cr)
 		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		c, err := (&bodyContexts{r: r, cr: cr}).of(obj)
-		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		s, err := subscription.Parse(obj, c, contextRef(c), time.Now())
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		if err := m.Create(r.Context(), Tenant(r.Context()), s); err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		w.Header().Set("Location", subscriptionPath(s.ID))
 		w.WriteHeader(http.StatusCreated)
-	}
+		return nil
+	})
 }
 
 // subscriptionOutput is how to render subscriptions in a response.
@@ -129,60 +111,48 @@ func (o *subscriptionOutput) write(w http.ResponseWriter, v any) {
 
 // RetrieveSubscription handles GET /ngsi-ld/v1/subscriptions/{id}.
 func RetrieveSubscription(m *subscription.Manager, cr ContextResolver) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
 		out, err := subscriptionOutputFor(r, cr)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		s, st, err := m.Get(r.Context(), Tenant(r.Context()), r.PathValue("subscriptionId"))
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		out.write(w, out.render(s, subscription.Entry{Sub: s, Status: st}))
-	}
+		return nil
+	})
 }
 
 // ListSubscriptions handles GET /ngsi-ld/v1/subscriptions.
 func ListSubscriptions(m *subscription.Manager, cr ContextResolver) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
 		out, err := subscriptionOutputFor(r, cr)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		limit, err := queryInt(r, "limit", subscriptionsDefaultPage)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		offset, err := queryInt(r, "offset", 0)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
-		count := false
-		switch c := r.URL.Query().Get("count"); c {
-		case "", "false":
-		case "true":
-			count = true
-		default:
-			writeError(w, r, badRequest("count must be true or false, not %q", c))
-			return
+		count, err := strictBool(r, "count")
+		if err != nil {
+			return err
 		}
 		switch {
 		case limit > subscriptionsMaxPage:
-			writeError(w, r, ngsild.Errorf(ngsild.ErrTooManyResults, "limit %d is over the maximum page size %d", limit, subscriptionsMaxPage))
-			return
+			return ngsild.Errorf(ngsild.ErrTooManyResults, "limit %d is over the maximum page size %d", limit, subscriptionsMaxPage)
 		case limit == 0 && !count:
-			writeError(w, r, badRequest("limit=0 is only allowed with count=true"))
-			return
+			return badRequest("limit=0 is only allowed with count=true")
 		}
 		list, total, err := m.List(r.Context(), Tenant(r.Context()), limit, offset)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		if count {
 			w.Header().Set("NGSILD-Results-Count", strconv.Itoa(total))
@@ -192,7 +162,8 @@ func ListSubscriptions(m *subscription.Manager, cr ContextResolver) http.Handler
 			items = append(items, out.render(e.Sub, e))
 		}
 		out.write(w, items)
-	}
+		return nil
+	})
 }
 
 // UpdateSubscription handles PATCH /ngsi-ld/v1/subscriptions/{id}: the
@@ -200,35 +171,25 @@ func ListSubscriptions(m *subscription.Manager, cr ContextResolver) http.Handler
 // its endpoint are merged member by member; null removes a member), and
 // the result is validated as a whole.
 func UpdateSubscription(m *subscription.Manager, cr ContextResolver) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		patch, err := decodeObject(r)
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
+		patch, c, err := bodyWithContext(r, cr)
 		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		c, err := (&bodyContexts{r: r, cr: cr}).of(patch)
-		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		tenant, id := Tenant(r.Context()), r.PathValue("subscriptionId")
 		if v, ok := patch["id"]; ok && v != id {
-			writeError(w, r, badRequest("the id of a subscription cannot be changed"))
-			return
+			return badRequest("the id of a subscription cannot be changed")
 		}
 		if len(patch) == 0 {
-			writeError(w, r, badRequest("the update has no members"))
-			return
+			return badRequest("the update has no members")
 		}
 		old, st, err := m.Get(r.Context(), tenant, id)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		merged, err := mergeSubscription(old.Render(st, time.Now(), c.CompactIRI), patch)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		now := time.Time{} // an unchanged expiresAt may lie in the past
 		if _, ok := patch["expiresAt"]; ok {
@@ -236,16 +197,15 @@ func UpdateSubscription(m *subscription.Manager, cr ContextResolver) http.Handle
 		}
 		s, err := subscription.Parse(merged, c, contextRef(c), now)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		s.ID, s.CreatedAt = old.ID, old.CreatedAt
 		if err := m.Replace(r.Context(), tenant, s); err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
-	}
+		return nil
+	})
 }
 
 // mergeSubscription applies patch to the rendered subscription cur.
@@ -314,11 +274,11 @@ func mergeMembers(base, patch map[string]any, deep string) map[string]any {
 
 // DeleteSubscription handles DELETE /ngsi-ld/v1/subscriptions/{id}.
 func DeleteSubscription(m *subscription.Manager) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
 		if err := m.Delete(r.Context(), Tenant(r.Context()), r.PathValue("subscriptionId")); err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
-	}
+		return nil
+	})
 }

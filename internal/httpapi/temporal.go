@@ -7,8 +7,6 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/dothi-city/dothi/internal/geo"
@@ -64,16 +62,7 @@ func RegisterTemporal(mux *http.ServeMux, ts TemporalService, cr ContextResolver
 		"PATCH " + base + "/{entityId}/attrs/{attrId}/{instId}":  ModifyTemporalInstance(ts, cr, o.Now),
 		"DELETE " + base + "/{entityId}/attrs/{attrId}/{instId}": DeleteTemporalInstance(ts, cr),
 	}
-	allowed := map[string][]string{}
-	for pattern, h := range routes {
-		mux.Handle(pattern, NGSILDQuery(WithTenant(h)))
-		method, path, _ := strings.Cut(pattern, " ")
-		allowed[path] = append(allowed[path], method)
-	}
-	for path, methods := range allowed {
-		sort.Strings(methods)
-		mux.Handle(path, methodNotAllowed(strings.Join(methods, ", ")))
-	}
+	registerRoutes(mux, routes)
 }
 
 // temporalOutput says how to represent temporal entities.
@@ -132,28 +121,26 @@ func temporalQueryOf(r *http.Request, q *store.TemporalQuery) error {
 
 // QueryTemporal handles GET /ngsi-ld/v1/temporal/entities.
 func QueryTemporal(ts TemporalService, cr ContextResolver, lim QueryLimits) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		c, err := linkContext(r, cr)
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
+		c, out, err := contextOutput(r, cr, temporalOutputFor)
 		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		out, err := temporalOutputFor(r, c)
-		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		q, ok, err := parseTemporalQuery(r, c, ts, lim)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		if !ok {
 			out.write(w, nil)
-			return
+			return nil
 		}
-		out.answer(w, r, ts, q)
-	}
+		list, err := out.results(r, ts, q)
+		if err != nil {
+			return err
+		}
+		out.write(w, list)
+		return nil
+	})
 }
 
 // parseTemporalQuery reads the selection of Query Temporal Evolution of
@@ -218,16 +205,6 @@ func parseTemporalQuery(r *http.Request, c *jsonld.Context, eq EntityQuerier, li
 		q.IDs = append(q.IDs, e.ID)
 	}
 	return q, len(q.IDs) > 0, nil
-}
-
-// answer runs q and writes the temporal or aggregated representation.
-func (o *temporalOutput) answer(w http.ResponseWriter, r *http.Request, ts TemporalReader, q *store.TemporalQuery) {
-	list, err := o.results(r, ts, q)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	o.write(w, list)
 }
 
 // results runs q and renders the entities.
@@ -457,64 +434,46 @@ func temporalPath(id string) string {
 
 // RetrieveTemporal handles GET /ngsi-ld/v1/temporal/entities/{entityId}.
 func RetrieveTemporal(ts TemporalReader, cr ContextResolver) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		id, err := pathID(r)
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
+		id, c, out, err := retrieveTarget(r, cr, temporalOutputFor)
 		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		c, err := linkContext(r, cr)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		out, err := temporalOutputFor(r, c)
-		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		q := &store.TemporalQuery{IDs: []string{id}}
 		if err := temporalQueryOf(r, q); err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		for _, a := range splitList(r.URL.Query().Get("attrs")) {
 			q.Attrs = append(q.Attrs, c.ExpandTerm(a))
 		}
 		if t := r.URL.Query().Get("type"); t != "" {
 			if q.Types, err = qlang.ParseTypes(t, c.ExpandTerm); err != nil {
-				writeError(w, r, err)
-				return
+				return err
 			}
 		}
 		list, err := out.results(r, ts, q)
-		if err == nil && len(list) == 0 {
-			err = ngsild.Errorf(ngsild.ErrResourceNotFound, "temporal entity %s", id)
-		}
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
+		}
+		if len(list) == 0 {
+			return ngsild.Errorf(ngsild.ErrResourceNotFound, "temporal entity %s", id)
 		}
 		if out.media == mediaLD {
 			list[0]["@context"] = c.Ref()
 		}
 		data, err := json.Marshal(list[0])
 		if err != nil {
-			writeError(w, r, ngsild.Errorf(ngsild.ErrInternal, "render: %v", err))
-			return
+			return ngsild.Errorf(ngsild.ErrInternal, "render: %v", err)
 		}
 		out.writeRaw(w, data)
-	}
+		return nil
+	})
 }
 
 // readTemporalEntity parses a temporal entity body: attributes hold an
 // array of instances (several may share a datasetId) or one instance.
 func readTemporalEntity(r *http.Request, cr ContextResolver, now Clock, pathID string) (*store.TemporalEntity, error) {
-	obj, err := decodeObject(r)
-	if err != nil {
-		return nil, err
-	}
-	c, err := (&bodyContexts{r: r, cr: cr}).of(obj)
+	obj, c, err := bodyWithContext(r, cr)
 	if err != nil {
 		return nil, err
 	}
@@ -576,68 +535,77 @@ func readTemporalEntity(r *http.Request, cr ContextResolver, now Clock, pathID s
 // CreateTemporal handles POST /ngsi-ld/v1/temporal/entities: 201 when the
 // temporal entity is new, else 204 (instances added).
 func CreateTemporal(tw TemporalWriter, cr ContextResolver, now Clock) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
 		e, err := readTemporalEntity(r, cr, now, "")
-		if err == nil && len(e.Types) == 0 {
-			err = badRequest("a temporal entity needs a type")
-		}
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
+		}
+		if len(e.Types) == 0 {
+			return badRequest("a temporal entity needs a type")
 		}
 		created, err := tw.AddTemporal(r.Context(), Tenant(r.Context()), e)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		if created {
 			w.Header().Set("Location", temporalPath(e.ID))
 			w.WriteHeader(http.StatusCreated)
-			return
+			return nil
 		}
 		w.WriteHeader(http.StatusNoContent)
-	}
+		return nil
+	})
 }
 
 // AddTemporalAttrs handles POST /ngsi-ld/v1/temporal/entities/{entityId}/attrs.
 func AddTemporalAttrs(tw TemporalWriter, cr ContextResolver, now Clock) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		e, err := readTemporalEntity(r, cr, now, id)
-		if err == nil && len(e.Attrs) == 0 {
-			err = badRequest("no attribute instances to add")
-		}
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
+		}
+		if len(e.Attrs) == 0 {
+			return badRequest("no attribute instances to add")
 		}
 		// Without types, the store adds only to an existing temporal entity.
 		e.Types = nil
 		if _, err := tw.AddTemporal(r.Context(), Tenant(r.Context()), e); err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
-	}
+		return nil
+	})
 }
 
 // DeleteTemporal handles DELETE /ngsi-ld/v1/temporal/entities/{entityId}.
 func DeleteTemporal(tw TemporalWriter) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r)
-		if err == nil {
-			err = tw.DeleteTemporalEntity(r.Context(), Tenant(r.Context()), id)
-		}
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
+		}
+		if err := tw.DeleteTemporalEntity(r.Context(), Tenant(r.Context()), id); err != nil {
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+}
+
+// pathIDAttr returns the validated {entityId} and the expanded {attrId} of
+// the request path.
+func pathIDAttr(r *http.Request, cr ContextResolver) (id, attr string, err error) {
+	if id, err = pathID(r); err != nil {
+		return "", "", err
 	}
+	if attr, err = pathAttr(r, cr); err != nil {
+		return "", "", err
+	}
+	return id, attr, nil
 }
 
 // pathAttr returns the expanded {attrId} of the request path.
@@ -657,52 +625,30 @@ func pathAttr(r *http.Request, cr ContextResolver) (string, error) {
 // /ngsi-ld/v1/temporal/entities/{entityId}/attrs/{attrId} (datasetId,
 // deleteAll).
 func DeleteTemporalAttr(tw TemporalWriter, cr ContextResolver) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		id, err := pathID(r)
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
+		id, attr, err := pathIDAttr(r, cr)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
-		attr, err := pathAttr(r, cr)
+		all, err := strictBool(r, "deleteAll")
 		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		all := false
-		switch s := r.URL.Query().Get("deleteAll"); s {
-		case "", "false":
-		case "true":
-			all = true
-		default:
-			writeError(w, r, badRequest("deleteAll must be true or false, not %q", s))
-			return
+			return err
 		}
 		if err := tw.DeleteTemporalAttr(r.Context(), Tenant(r.Context()), id, attr, r.URL.Query().Get("datasetId"), all); err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
-	}
+		return nil
+	})
 }
 
 // ModifyTemporalInstance handles PATCH
 // /ngsi-ld/v1/temporal/entities/{entityId}/attrs/{attrId}/{instanceId}.
 func ModifyTemporalInstance(tw TemporalWriter, cr ContextResolver, now Clock) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		id, err := pathID(r)
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
+		id, obj, c, err := pathIDBody(r, cr)
 		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		obj, err := decodeObject(r)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		c, err := (&bodyContexts{r: r, cr: cr}).of(obj)
-		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		attr := c.ExpandTerm(r.PathValue("attrId"))
 		// The body is the instance, or a fragment holding it under the attribute name.
@@ -719,40 +665,32 @@ func ModifyTemporalInstance(tw TemporalWriter, cr ContextResolver, now Clock) ht
 		}
 		frag, err := ngsild.ParseFragment(map[string]any{r.PathValue("attrId"): inst}, c.ExpandTerm, now())
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		list := frag.Attrs[attr]
 		if len(list) != 1 {
-			writeError(w, r, badRequest("the body must be one attribute instance"))
-			return
+			return badRequest("the body must be one attribute instance")
 		}
 		if err := tw.ModifyInstance(r.Context(), Tenant(r.Context()), id, attr, r.PathValue("instId"), list[0]); err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
-	}
+		return nil
+	})
 }
 
 // DeleteTemporalInstance handles DELETE
 // /ngsi-ld/v1/temporal/entities/{entityId}/attrs/{attrId}/{instanceId}.
 func DeleteTemporalInstance(tw TemporalWriter, cr ContextResolver) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		id, err := pathID(r)
+	return handle(func(w http.ResponseWriter, r *http.Request) error {
+		id, attr, err := pathIDAttr(r, cr)
 		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		attr, err := pathAttr(r, cr)
-		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		if err := tw.DeleteInstance(r.Context(), Tenant(r.Context()), id, attr, r.PathValue("instId")); err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
-	}
+		return nil
+	})
 }
