@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"github.com/dothi-city/dothi/internal/jsontext"
 	"math"
 	"strconv"
 
@@ -181,39 +182,10 @@ func (s *pointScanner) position(p *[3]float64) (int, bool) {
 // converts it.
 func (s *pointScanner) number() (float64, bool) {
 	s.space()
-	data, i := s.data, s.pos
-	if i < len(data) && data[i] == '-' {
-		i++
-	}
-	switch {
-	case i >= len(data):
+	data := s.data
+	i, ok := jsontext.NumberEnd(data, s.pos)
+	if !ok {
 		return 0, false
-	case data[i] == '0':
-		i++
-	case data[i] >= '1' && data[i] <= '9':
-		for i++; i < len(data) && isDigit(data[i]); i++ {
-		}
-	default:
-		return 0, false
-	}
-	if i < len(data) && data[i] == '.' {
-		i++
-		if i >= len(data) || !isDigit(data[i]) {
-			return 0, false
-		}
-		for i++; i < len(data) && isDigit(data[i]); i++ {
-		}
-	}
-	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
-		i++
-		if i < len(data) && (data[i] == '+' || data[i] == '-') {
-			i++
-		}
-		if i >= len(data) || !isDigit(data[i]) {
-			return 0, false
-		}
-		for i++; i < len(data) && isDigit(data[i]); i++ {
-		}
 	}
 	f, err := strconv.ParseFloat(string(data[s.pos:i]), 64)
 	if err != nil {
@@ -222,5 +194,3 @@ func (s *pointScanner) number() (float64, bool) {
 	s.pos = i
 	return f, true
 }
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }

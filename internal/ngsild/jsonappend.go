@@ -2,6 +2,7 @@ package ngsild
 
 import (
 	"encoding/json"
+	"github.com/dothi-city/dothi/internal/jsontext"
 	"unicode/utf8"
 )
 
@@ -19,7 +20,7 @@ func appendJSON(dst []byte, v any) ([]byte, bool) {
 		}
 		return append(dst, "false"...), true
 	case json.Number:
-		if !isJSONNumber(string(x)) {
+		if !jsontext.IsNumber(string(x)) {
 			return dst, false
 		}
 		return append(dst, x...), true
@@ -74,44 +75,3 @@ func appendJSONString(dst []byte, s string) ([]byte, bool) {
 	dst = append(dst, s...)
 	return append(dst, '"'), true
 }
-
-// isJSONNumber reports whether s follows the JSON number grammar.
-func isJSONNumber(s string) bool {
-	i := 0
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	switch {
-	case i >= len(s):
-		return false
-	case s[i] == '0':
-		i++
-	case s[i] >= '1' && s[i] <= '9':
-		for i++; i < len(s) && isDigitByte(s[i]); i++ {
-		}
-	default:
-		return false
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		if i >= len(s) || !isDigitByte(s[i]) {
-			return false
-		}
-		for i++; i < len(s) && isDigitByte(s[i]); i++ {
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if i >= len(s) || !isDigitByte(s[i]) {
-			return false
-		}
-		for i++; i < len(s) && isDigitByte(s[i]); i++ {
-		}
-	}
-	return i == len(s)
-}
-
-func isDigitByte(c byte) bool { return c >= '0' && c <= '9' }

@@ -2,6 +2,7 @@ package ngsild
 
 import (
 	"encoding/json"
+	"github.com/dothi-city/dothi/internal/jsontext"
 	"sync"
 	"unicode/utf8"
 )
@@ -129,41 +130,7 @@ func (d *fastDecoder) number() (any, bool) {
 
 // scanNumber returns the end of the number at d.pos.
 func (d *fastDecoder) scanNumber() (int, bool) {
-	data, i := d.data, d.pos
-	if data[i] == '-' {
-		i++
-	}
-	switch {
-	case i >= len(data):
-		return 0, false
-	case data[i] == '0':
-		i++
-	case data[i] >= '1' && data[i] <= '9':
-		for i++; i < len(data) && isDigitByte(data[i]); i++ {
-		}
-	default:
-		return 0, false
-	}
-	if i < len(data) && data[i] == '.' {
-		i++
-		if i >= len(data) || !isDigitByte(data[i]) {
-			return 0, false
-		}
-		for i++; i < len(data) && isDigitByte(data[i]); i++ {
-		}
-	}
-	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
-		i++
-		if i < len(data) && (data[i] == '+' || data[i] == '-') {
-			i++
-		}
-		if i >= len(data) || !isDigitByte(data[i]) {
-			return 0, false
-		}
-		for i++; i < len(data) && isDigitByte(data[i]); i++ {
-		}
-	}
-	return i, true
+	return jsontext.NumberEnd(d.data, d.pos)
 }
 
 // str decodes a string at d.pos (the opening quote). Short strings and
