@@ -189,26 +189,11 @@ func (e *adminEnv) password(fromStdin bool) (string, bool, error) {
 }
 
 func (e *adminEnv) createKey(args []string) error {
-	var nk NewKey
-	e.fl.StringVar(&nk.Name, "name", "", "what the key is for (default: cli-ROLE)")
-	e.fl.StringVar(&nk.Agency, "agency", "", "agency the key acts for")
-	e.fl.StringVar(&nk.Scope.Tenant, "tenant", "", "tenant the key may use (* for all; default: the default tenant)")
-	role := e.fl.String("role", "", "role of the key (integrator for API clients)")
-	types := e.fl.String("types", "", "comma-separated entity types (default: all)")
-	readOnly := e.fl.Bool("read-only", false, "read, never write")
-	expires := e.fl.String("expires", "", "lifetime, such as 90d or 720h (default: never)")
-	if err := e.open(args); err != nil {
-		return err
-	}
-	ttl, err := parseLifetime(*expires)
+	g, err := e.grantFlags("key", args)
 	if err != nil {
 		return err
 	}
-	nk.Role, nk.TTL, nk.CreatedBy = Role(*role), ttl, "cli"
-	nk.Scope.Types, nk.Scope.Read, nk.Scope.Write = splitList(*types), true, !*readOnly
-	if nk.Name == "" {
-		nk.Name = "cli-" + *role
-	}
+	nk := NewKey{Name: g.name, Agency: g.agency, Scope: g.scope, Role: g.role, TTL: g.ttl, CreatedBy: "cli"}
 	secret, k, err := e.svc.CreateKey(context.Background(), nk)
 	if err != nil {
 		return err
@@ -304,26 +289,11 @@ func parseLifetime(s string) (time.Duration, error) {
 }
 
 func (e *adminEnv) createClient(args []string) error {
-	var nc NewClient
-	e.fl.StringVar(&nc.Name, "name", "", "what the client is (default: cli-ROLE)")
-	e.fl.StringVar(&nc.Agency, "agency", "", "agency the client acts for")
-	e.fl.StringVar(&nc.Scope.Tenant, "tenant", "", "tenant the client may use (* for all; default: the default tenant)")
-	role := e.fl.String("role", "", "role of the client (integrator for API clients)")
-	types := e.fl.String("types", "", "comma-separated entity types (default: all)")
-	readOnly := e.fl.Bool("read-only", false, "read, never write")
-	expires := e.fl.String("expires", "", "lifetime, such as 90d or 720h (default: never)")
-	if err := e.open(args); err != nil {
-		return err
-	}
-	ttl, err := parseLifetime(*expires)
+	g, err := e.grantFlags("client", args)
 	if err != nil {
 		return err
 	}
-	nc.Role, nc.TTL, nc.CreatedBy = Role(*role), ttl, "cli"
-	nc.Scope.Types, nc.Scope.Read, nc.Scope.Write = splitList(*types), true, !*readOnly
-	if nc.Name == "" {
-		nc.Name = "cli-" + *role
-	}
+	nc := NewClient{Name: g.name, Agency: g.agency, Scope: g.scope, Role: g.role, TTL: g.ttl, CreatedBy: "cli"}
 	secret, c, err := e.svc.CreateClient(context.Background(), nc)
 	if err != nil {
 		return err
@@ -346,4 +316,38 @@ func (e *adminEnv) revokeClient(args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "revoked client %s and its access tokens\n", *id)
 	return e.record("client.revoke", "client:"+*id, nil)
+}
+
+// grant is what the flags of create-key and create-client give.
+type grant struct {
+	name, agency string
+	scope        Scope
+	role         Role
+	ttl          time.Duration
+}
+
+// grantFlags parses the flags shared by create-key and create-client
+// (what is "key" or "client") and opens the data directory.
+func (e *adminEnv) grantFlags(what string, args []string) (grant, error) {
+	var g grant
+	e.fl.StringVar(&g.name, "name", "", "what the "+what+" is for (default: cli-ROLE)")
+	e.fl.StringVar(&g.agency, "agency", "", "agency the "+what+" acts for")
+	e.fl.StringVar(&g.scope.Tenant, "tenant", "", "tenant the "+what+" may use (* for all; default: the default tenant)")
+	role := e.fl.String("role", "", "role of the "+what+" (integrator for API clients)")
+	types := e.fl.String("types", "", "comma-separated entity types (default: all)")
+	readOnly := e.fl.Bool("read-only", false, "read, never write")
+	expires := e.fl.String("expires", "", "lifetime, such as 90d or 720h (default: never)")
+	if err := e.open(args); err != nil {
+		return g, err
+	}
+	ttl, err := parseLifetime(*expires)
+	if err != nil {
+		return g, err
+	}
+	g.role, g.ttl = Role(*role), ttl
+	g.scope.Types, g.scope.Read, g.scope.Write = splitList(*types), true, !*readOnly
+	if g.name == "" {
+		g.name = "cli-" + *role
+	}
+	return g, nil
 }
