@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -19,13 +18,8 @@ import (
 	"github.com/dothi-city/dothi/internal/subscription"
 )
 
-// subAPI serves the subscription operations over HTTP.
-type subAPI struct {
-	t   *testing.T
-	srv *httptest.Server
-}
-
-func newSubAPI(t *testing.T, opts ...func(*subscription.Manager)) *subAPI {
+// newSubAPI serves the subscription operations over HTTP.
+func newSubAPI(t *testing.T, opts ...func(*subscription.Manager)) *api {
 	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "dothi.db"), sqlite.Options{})
 	if err != nil {
@@ -44,52 +38,7 @@ func newSubAPI(t *testing.T, opts ...func(*subscription.Manager)) *subAPI {
 	httpapi.RegisterSubscriptions(mux, m, res)
 	srv := httptest.NewServer(httpapi.Recover(mux))
 	t.Cleanup(srv.Close)
-	return &subAPI{t: t, srv: srv}
-}
-
-type subResp struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (a *subAPI) do(method, path, body string, headers ...string) subResp {
-	a.t.Helper()
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	req, _ := http.NewRequest(method, a.srv.URL+path, r)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := a.srv.Client().Do(req)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return subResp{resp.StatusCode, resp.Header, data}
-}
-
-func (r subResp) want(t *testing.T, code int) subResp {
-	t.Helper()
-	if r.status != code {
-		t.Fatalf("status %d, want %d; body %s", r.status, code, r.body)
-	}
-	return r
-}
-
-func (r subResp) object(t *testing.T) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.body, &m); err != nil {
-		t.Fatalf("%v: %s", err, r.body)
-	}
-	return m
+	return &api{t: t, srv: srv}
 }
 
 const subsPath = "/ngsi-ld/v1/subscriptions"
