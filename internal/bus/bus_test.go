@@ -71,4 +71,14 @@ func TestConcurrentPublishAndClose(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	// Every closed subscription left the bus; a new one still receives.
+	if n := len(b.subs); n != 0 {
+		t.Errorf("%d closed subscriptions still registered", n)
+	}
+	s := b.Subscribe(1)
+	defer s.Close()
+	b.Publish(context.Background(), []Change{{ID: "urn:x:2"}})
+	if got := <-s.C(); got[0].ID != "urn:x:2" {
+		t.Errorf("received %v", got)
+	}
 }
